@@ -1,0 +1,1 @@
+"""Benchmarks (speed and memory targets); run them by hand, not in the test suite."""

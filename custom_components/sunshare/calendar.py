@@ -1,0 +1,23 @@
+"""Sunshare calendar platform: adds the calendar entities of each entry's kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .kinds import async_setup_kind_platform
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Set up the calendar entities of a Sunshare config entry."""
+    await async_setup_kind_platform(Platform.CALENDAR, hass, entry, async_add_entities)
