@@ -1,0 +1,1 @@
+"""Checks of the integration's packaging that hassfest and the HACS action make."""

@@ -1,0 +1,1 @@
+"""Tests for the pure scoring rules library (hand-computed examples)."""
