@@ -42,7 +42,14 @@ def draw_icon(size: int) -> Image.Image:
     draw.ellipse(
         (centre - radius, centre - radius, centre + radius, centre + radius), fill=SUN
     )
-    bolt = [(0.53, 0.28), (0.40, 0.53), (0.50, 0.53), (0.46, 0.72), (0.60, 0.45), (0.50, 0.45)]
+    bolt = [
+        (0.53, 0.28),
+        (0.40, 0.53),
+        (0.50, 0.53),
+        (0.46, 0.72),
+        (0.60, 0.45),
+        (0.50, 0.45),
+    ]
     draw.polygon([(x * big, y * big) for x, y in bolt], fill=WHITE)
     return image.resize((size, size), Image.Resampling.LANCZOS)
 

@@ -76,7 +76,9 @@ def problems() -> list[str]:
     if en_file != en:
         found.append("translations/en.json is out of date: run scripts/translations.py")
     flat_en = flatten(en)
-    fr = flatten(json.loads((INTEGRATION / "translations" / "fr.json").read_text("utf-8")))
+    fr = flatten(
+        json.loads((INTEGRATION / "translations" / "fr.json").read_text("utf-8"))
+    )
     found += [f"fr.json lacks {key}" for key in sorted(flat_en.keys() - fr.keys())]
     found += [f"fr.json has extra {key}" for key in sorted(fr.keys() - flat_en.keys())]
     for key in sorted(flat_en.keys() & fr.keys()):
