@@ -40,3 +40,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     ):
         await handler.unload_entry(hass, entry)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Delete what a removed entry kept on disk (e.g. the relay's shedding store)."""
+    handler = handler_for(entry)
+    if handler.remove_entry is not None:
+        await handler.remove_entry(hass, entry)

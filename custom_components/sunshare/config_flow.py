@@ -19,14 +19,29 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 
+from .buzzer.flow import BuzzerFlowMixin
 from .const import CONF_KIND, DOMAIN, EntryKind
+from .enedis_data.flow import EnedisFlowMixin
+from .game_link.flow import GameFlowMixin
+from .linky.flow import LinkyFlowMixin
+from .pulse_meter.config_flow import PulseMeterFlowMixin
+from .relay.flow import RelayFlowMixin
 
 # Options flow factory of each kind that has options (filled in by the kinds' flow modules).
 OPTIONS_FLOWS: dict[EntryKind, Callable[[ConfigEntry[Any]], OptionsFlow]] = {}
 
 
 # Each kind's flow mixin is added to the bases below, before ConfigFlow.
-class SunshareConfigFlow(ConfigFlow, domain=DOMAIN):
+class SunshareConfigFlow(
+    BuzzerFlowMixin,
+    EnedisFlowMixin,
+    GameFlowMixin,
+    LinkyFlowMixin,
+    PulseMeterFlowMixin,
+    RelayFlowMixin,
+    ConfigFlow,
+    domain=DOMAIN,
+):
     """Add a Linky meter, a GPIO device, Enedis data or a game link."""
 
     VERSION = 1

@@ -5,3 +5,10 @@ flow menu does not offer it.
 """
 
 from __future__ import annotations
+
+from .buzzer import handler as buzzer  # noqa: F401
+from .enedis_data import handler as enedis_data  # noqa: F401
+from .game_link import handler as game_link  # noqa: F401
+from .linky import handler as linky  # noqa: F401
+from .pulse_meter import handler as pulse_meter  # noqa: F401
+from .relay import handler as relay  # noqa: F401

@@ -42,6 +42,8 @@ class KindHandler:
     """Entity platforms of this kind and the function adding its entities on each."""
     unload_entry: EntryCallback = _nothing
     """Release everything (ports, GPIO lines, listeners) after the platforms are unloaded."""
+    remove_entry: EntryCallback | None = None
+    """Delete what the entry stored on disk, when the user removes the entry."""
     diagnostics: DiagnosticsCallback | None = None
     """Return redacted diagnostics for an entry of this kind."""
     register_services: Callable[[HomeAssistant], None] | None = None

@@ -1,0 +1,1 @@
+"""Home Assistant adapter of the Enedis data kind: flow, coordinator, statistics."""

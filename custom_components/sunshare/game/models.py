@@ -1,0 +1,92 @@
+"""Data sent to and read from the game server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+def _rounded(values: tuple[float | None, ...]) -> list[float | None]:
+    """Return half-hour values rounded to 0.1 Wh (float noise around zero dropped)."""
+    return [None if value is None else round(value, 4) + 0.0 for value in values]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DailyReading:
+    """A household's energy for one local day (kWh), with optional half-hours."""
+
+    day: date
+    import_kwh: float
+    export_kwh: float = 0.0
+    production_kwh: float = 0.0
+    battery_charge_kwh: float | None = None
+    battery_discharge_kwh: float | None = None
+    import_slots: tuple[float | None, ...] | None = None
+    export_slots: tuple[float | None, ...] | None = None
+    t_mean_c: float | None = None
+    source: str = "local"
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the body of ``PUT /api/v1/readings/{day}``."""
+        body: dict[str, Any] = {
+            "import_kwh": round(self.import_kwh, 4),
+            "export_kwh": round(self.export_kwh, 4),
+            "production_kwh": round(self.production_kwh, 4),
+            "source": self.source,
+        }
+        for key in ("battery_charge_kwh", "battery_discharge_kwh", "t_mean_c"):
+            if (value := getattr(self, key)) is not None:
+                body[key] = round(value, 4)
+        if self.import_slots is not None:
+            body["slots"] = {
+                "import": _rounded(self.import_slots),
+                "export": (
+                    None if self.export_slots is None else _rounded(self.export_slots)
+                ),
+            }
+        return body
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShedEvent:
+    """A shedding event reported by the relay (idempotent by its client id)."""
+
+    id: str
+    start: datetime
+    end: datetime
+    declared_w: float
+    measured_w: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the body of ``POST /api/v1/shedding-events``."""
+        return {
+            "id": self.id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "declared_w": self.declared_w,
+            "measured_w": self.measured_w,
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PeakEvent:
+    """A peak announced by the game (or one of the season's peak windows)."""
+
+    id: str
+    start: datetime
+    end: datetime
+    multiplier: float
+    title: str
+    """The admins' note about the peak (``Peak event`` when there is none)."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PeakEvent:
+        """Build a peak event from the API's JSON."""
+        return cls(
+            id=str(data["id"]),
+            start=datetime.fromisoformat(data["start"]),
+            end=datetime.fromisoformat(data["end"]),
+            multiplier=float(data.get("multiplier", 3)),
+            title=str(data.get("title") or data.get("note") or "Peak event"),
+        )

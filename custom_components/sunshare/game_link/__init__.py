@@ -1,0 +1,1 @@
+"""The game link: a household's Home Assistant taking part in a Sunshare game."""

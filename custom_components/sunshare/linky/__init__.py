@@ -1,0 +1,1 @@
+"""Home Assistant adapter of the Linky meter kind (TIC reader)."""

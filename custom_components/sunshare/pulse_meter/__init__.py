@@ -1,0 +1,1 @@
+"""The pulse meter kind: energy counted from the pulses of a meter on a GPIO line."""

@@ -1,0 +1,743 @@
+"""The JSON API ``/api/v1`` for Home Assistant and other clients.
+
+Every route is declared once in ``ROUTES`` with its handler, its request and response
+schemas and its possible errors; ``setup_api`` registers them and ``openapi_document``
+builds ``/api/v1/openapi.json`` from the same table. Handlers check every field's type
+here (``_Body``) and leave ranges and business rules to ``GameService``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+import json
+import math
+import time
+from typing import Any
+
+from aiohttp import web
+
+from game_server import __version__
+from game_server.app import SERVICE_KEY
+from game_server.errors import BadRequest, Invalid, TooManyRequests, Unauthorized
+from game_server.models import (
+    ActionDeclaration,
+    ApiToken,
+    DailyReading,
+    MeterIndex,
+    PeakEvent,
+    ReadingSource,
+    SheddingEvent,
+    User,
+)
+from game_server.services import GameService, ReadingInput
+from game_server.web.ratelimit import LoginRateLimiter
+
+PREFIX = "/api/v1"
+LIMITER_KEY = web.AppKey("api_login_limiter", LoginRateLimiter)
+
+type ApiHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# --- field validation ----------------------------------------------------------------
+class _Body:
+    """A JSON object body whose fields are taken out one by one, with type checks."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        """Wrap the decoded object."""
+        self.data = data
+        self.used: set[str] = set()
+
+    def _get(self, name: str, required: bool) -> Any:
+        """Return a field's raw value (None when absent and optional)."""
+        self.used.add(name)
+        if name not in self.data or self.data[name] is None:
+            if required:
+                raise Invalid(f"{name} is required", field=name, code="missing_field")
+            return None
+        return self.data[name]
+
+    def number(self, name: str, *, required: bool = False) -> float | None:
+        """Return a number field."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(f"{name} must be a number", field=name)
+        if not math.isfinite(value):
+            raise Invalid(f"{name} must be a finite number", field=name)
+        return float(value)
+
+    def req_number(self, name: str) -> float:
+        """Return a required number field."""
+        value = self.number(name, required=True)
+        assert value is not None  # noqa: S101
+        return value
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        """Return a string field."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise Invalid(f"{name} must be a string", field=name)
+        if len(value) > 4000:
+            raise Invalid(f"{name} is too long", field=name)
+        return value
+
+    def req_text(self, name: str) -> str:
+        """Return a required string field."""
+        value = self.text(name, required=True)
+        assert value is not None  # noqa: S101
+        return value
+
+    def day(self, name: str) -> date:
+        """Return a required ``YYYY-MM-DD`` field."""
+        return parse_day(self.req_text(name), name)
+
+    def instant(self, name: str) -> datetime:
+        """Return a required ISO 8601 instant with a time zone."""
+        raw = self.req_text(name)
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError as err:
+            raise Invalid(f"{name} must be an ISO 8601 date-time", field=name) from err
+        if value.tzinfo is None:
+            raise Invalid(f"{name} must include a time zone offset", field=name)
+        return value.astimezone(UTC)
+
+    def slots(self, name: str, key: str) -> list[float | None] | None:
+        """Return a list of half-hour values (numbers or null) inside an object."""
+        container = self.data.get(name)
+        if container is None:
+            return None
+        values = container.get(key)
+        where = f"{name}.{key}"
+        if values is None:
+            return None
+        if not isinstance(values, list):
+            raise Invalid(f"{where} must be a list", field=where)
+        out: list[float | None] = []
+        for value in values:
+            if value is None:
+                out.append(None)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise Invalid(f"{where} must hold numbers or null", field=where)
+            elif not math.isfinite(value):
+                raise Invalid(f"{where} must hold finite numbers", field=where)
+            else:
+                out.append(float(value))
+        return out
+
+    def done(self) -> None:
+        """Refuse fields the route does not know."""
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise Invalid(
+                f"unknown field {unknown[0]}", field=unknown[0], code="unknown_field"
+            )
+
+
+def parse_day(raw: str, name: str = "day") -> date:
+    """Return a ``YYYY-MM-DD`` day or raise Invalid."""
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError as err:
+        raise Invalid(f"{name} must be a date YYYY-MM-DD", field=name) from err
+    if len(raw) != 10:
+        raise Invalid(f"{name} must be a date YYYY-MM-DD", field=name)
+    return value
+
+
+async def read_body(request: web.Request) -> _Body:
+    """Return the request's JSON object body (400 when not a JSON object)."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from err
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_json")
+    return _Body(data)
+
+
+# --- authentication -------------------------------------------------------------------
+def service_of(request: web.Request) -> GameService:
+    """Return the service layer."""
+    return request.app[SERVICE_KEY]
+
+
+async def current_user(request: web.Request) -> User:
+    """Return the account of the request's bearer token (401 otherwise)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'", code="missing_token")
+    user, _token = await service_of(request).user_for_token(secret.strip())
+    return user
+
+
+def _remote(request: web.Request) -> str:
+    """Return the client address used for throttling."""
+    return request.remote or "unknown"
+
+
+# --- serialisation -------------------------------------------------------------------
+def user_json(user: User) -> dict[str, Any]:
+    """Return what a player may see of their own account."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "prm": user.prm,
+        "prm_verified": user.prm_verified,
+        "mode": user.mode.value,
+        "household": {
+            "adults": user.adults,
+            "children": user.children,
+            "electric_heating": user.electric_heating,
+            "electric_hot_water": user.electric_hot_water,
+            "solar_kwc": user.solar_kwc,
+            "city": user.city,
+            "postcode": user.postcode,
+        },
+        "language": user.language,
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """Return a token's public fields (never its hash)."""
+    return {
+        "id": token.id,
+        "device_name": token.device_name,
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+    }
+
+
+def reading_json(reading: DailyReading) -> dict[str, Any]:
+    """Return a stored reading."""
+    slots = None
+    if reading.import_slots is not None or reading.export_slots is not None:
+        slots = {"import": reading.import_slots, "export": reading.export_slots}
+    return {
+        "day": reading.day.isoformat(),
+        "import_kwh": reading.import_kwh,
+        "export_kwh": reading.export_kwh,
+        "production_kwh": reading.production_kwh,
+        "battery_charge_kwh": reading.battery_charge_kwh,
+        "battery_discharge_kwh": reading.battery_discharge_kwh,
+        "slots": slots,
+        "t_mean_c": reading.t_mean_c,
+        "source": reading.source.value,
+        "updated_at": reading.updated_at.isoformat(),
+    }
+
+
+def event_json(event: SheddingEvent) -> dict[str, Any]:
+    """Return a stored shedding event."""
+    return {
+        "id": event.id,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "declared_w": event.declared_w,
+        "measured_w": event.measured_w,
+    }
+
+
+def declaration_json(declaration: ActionDeclaration) -> dict[str, Any]:
+    """Return a declared action."""
+    return {
+        "id": declaration.id,
+        "action_id": declaration.action_id,
+        "date": declaration.day.isoformat(),
+        "evidence": declaration.evidence,
+        "verification": declaration.verification.value,
+    }
+
+
+def index_json(index: MeterIndex) -> dict[str, Any]:
+    """Return a meter index."""
+    return {
+        "date": index.day.isoformat(),
+        "import_index_kwh": index.import_index_kwh,
+        "export_index_kwh": index.export_index_kwh,
+    }
+
+
+def peak_json(event: PeakEvent, now: datetime) -> dict[str, Any]:
+    """Return a peak event with whether it is in progress."""
+    return {
+        "id": event.id,
+        "season_id": event.season_id,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "multiplier": event.multiplier,
+        "note": event.note,
+        "current": event.start <= now < event.end,
+    }
+
+
+# --- handlers ------------------------------------------------------------------------
+async def post_token(request: web.Request) -> web.Response:
+    """Exchange a username and password for a per-device API token."""
+    body = await read_body(request)
+    username = body.req_text("username")
+    password = body.req_text("password")
+    device_name = body.req_text("device_name")
+    body.done()
+    limiter = request.app[LIMITER_KEY]
+    wait = limiter.retry_after(username, _remote(request))
+    if wait > 0:
+        raise TooManyRequests(
+            f"too many failed logins; try again in {math.ceil(wait)} s",
+            retry_after=math.ceil(wait),
+            code="too_many_attempts",
+        )
+    service = service_of(request)
+    try:
+        token, secret = await service.create_token(username, password, device_name)
+    except Unauthorized:
+        limiter.failure(username, _remote(request))
+        raise
+    limiter.success(username)
+    return web.json_response({"token": secret, **token_json(token)}, status=201)
+
+
+async def get_tokens(request: web.Request) -> web.Response:
+    """List the player's device tokens."""
+    user = await current_user(request)
+    tokens = await service_of(request).list_tokens(user)
+    return web.json_response({"tokens": [token_json(t) for t in tokens]})
+
+
+async def delete_token(request: web.Request) -> web.Response:
+    """Revoke one of the player's device tokens."""
+    user = await current_user(request)
+    await service_of(request).revoke_token(user, request.match_info["token_id"])
+    return web.Response(status=204)
+
+
+async def get_me(request: web.Request) -> web.Response:
+    """Return the player's account, team and season."""
+    user = await current_user(request)
+    service = service_of(request)
+    season = await service.current_season()
+    team = await service.team_of(user, season) if season else None
+    return web.json_response(
+        {
+            **user_json(user),
+            "season": (
+                {
+                    "id": season.id,
+                    "name": season.name,
+                    "start": season.start.isoformat(),
+                    "end": season.end.isoformat(),
+                    "challenges": season.challenges,
+                    "reference_window_days": season.reference_window_days,
+                    "team_size_limit": season.team_size_limit,
+                    "peak_windows": [
+                        {
+                            "start": w.start,
+                            "end": w.end,
+                            "months": w.months,
+                            "weekdays": w.weekdays,
+                        }
+                        for w in season.peak_windows
+                    ],
+                }
+                if season
+                else None
+            ),
+            "team": (
+                {
+                    "id": team.id,
+                    "name": team.name,
+                    "captain": team.captain_id == user.id,
+                }
+                if team
+                else None
+            ),
+        }
+    )
+
+
+async def put_reading(request: web.Request) -> web.Response:
+    """Store or replace one day's energy (idempotent)."""
+    user = await current_user(request)
+    day = parse_day(request.match_info["day"])
+    body = await read_body(request)
+    source_raw = body.text("source") or ReadingSource.LOCAL.value
+    try:
+        source = ReadingSource(source_raw)
+    except ValueError as err:
+        raise Invalid("source must be local or enedis", field="source") from err
+    slots = body.data.get("slots")
+    body.used.add("slots")
+    if slots is not None:
+        if not isinstance(slots, dict):
+            raise Invalid("slots must be an object {import, export}", field="slots")
+        unknown = sorted(set(slots) - {"import", "export"})
+        if unknown:
+            raise Invalid(f"unknown field slots.{unknown[0]}", field="slots")
+    data = ReadingInput(
+        import_kwh=body.req_number("import_kwh"),
+        export_kwh=body.req_number("export_kwh"),
+        production_kwh=body.req_number("production_kwh"),
+        battery_charge_kwh=body.number("battery_charge_kwh"),
+        battery_discharge_kwh=body.number("battery_discharge_kwh"),
+        import_slots=body.slots("slots", "import"),
+        export_slots=body.slots("slots", "export"),
+        t_mean_c=body.number("t_mean_c"),
+        source=source,
+    )
+    body.done()
+    reading, created = await service_of(request).record_reading(user, day, data)
+    return web.json_response(
+        {**reading_json(reading), "created": created}, status=201 if created else 200
+    )
+
+
+async def post_shedding_event(request: web.Request) -> web.Response:
+    """Store a shedding event once per client id."""
+    user = await current_user(request)
+    body = await read_body(request)
+    event_id = body.req_text("id")
+    start = body.instant("start")
+    end = body.instant("end")
+    declared_w = body.req_number("declared_w")
+    measured_w = body.number("measured_w")
+    body.done()
+    event, created = await service_of(request).record_shedding_event(
+        user,
+        event_id=event_id,
+        start=start,
+        end=end,
+        declared_w=declared_w,
+        measured_w=measured_w,
+    )
+    return web.json_response(
+        {**event_json(event), "created": created}, status=201 if created else 200
+    )
+
+
+async def post_action(request: web.Request) -> web.Response:
+    """Declare an action of the catalogue."""
+    user = await current_user(request)
+    body = await read_body(request)
+    action_id = body.req_text("action_id")
+    day = body.day("date")
+    evidence = body.text("evidence")
+    body.done()
+    declaration = await service_of(request).declare_action(
+        user, action_id, day, evidence
+    )
+    return web.json_response(declaration_json(declaration), status=201)
+
+
+async def post_meter_index(request: web.Request) -> web.Response:
+    """Store a simplified-mode household's meter index."""
+    user = await current_user(request)
+    body = await read_body(request)
+    day = body.day("date")
+    import_index = body.req_number("import_index_kwh")
+    export_index = body.number("export_index_kwh")
+    body.done()
+    index, created = await service_of(request).record_meter_index(
+        user, day, import_index, export_index
+    )
+    return web.json_response(
+        {**index_json(index), "created": created}, status=201 if created else 200
+    )
+
+
+async def get_score(request: web.Request) -> web.Response:
+    """Return the player's stored season score."""
+    user = await current_user(request)
+    service = service_of(request)
+    season = await service.require_season()
+    return web.json_response(await service.player_score(user, season))
+
+
+async def get_leaderboard(request: web.Request) -> web.Response:
+    """Return the season's rankings (overall or of one challenge)."""
+    await current_user(request)
+    service = service_of(request)
+    season = await service.require_season()
+    challenge = request.query.get("challenge") or None
+    return web.json_response(await service.leaderboard(season, challenge))
+
+
+async def get_team(request: web.Request) -> web.Response:
+    """Return a team: public fields for everyone, invite code for members and admins."""
+    user = await current_user(request)
+    service = service_of(request)
+    team = await service.get_team(request.match_info["team_id"])
+    members = await service.team_members(team)
+    is_member = any(m.id == user.id for m in members)
+    body: dict[str, Any] = {
+        "id": team.id,
+        "name": team.name,
+        "season_id": team.season_id,
+        "captain_id": team.captain_id,
+        "members": [{"id": m.id, "display_name": m.display_name} for m in members],
+    }
+    if is_member or user.is_admin:
+        body["invite_code"] = team.invite_code
+    return web.json_response(body)
+
+
+async def get_peak_events(request: web.Request) -> web.Response:
+    """Return the current and upcoming peak events."""
+    await current_user(request)
+    service = service_of(request)
+    now = service.now()
+    events = await service.peak_events()
+    return web.json_response({"peak_events": [peak_json(e, now) for e in events]})
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    """Return the OpenAPI document of this API."""
+    return web.json_response(openapi_document())
+
+
+# --- route table and OpenAPI ---------------------------------------------------------
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_NUM = {"type": "number", "minimum": 0}
+_DAY = {"type": "string", "format": "date"}
+_INSTANT = {"type": "string", "format": "date-time"}
+_SLOTS = {
+    "type": "array",
+    "description": "48 half-hours (46 or 50 on daylight-saving days)",
+    "maxItems": 50,
+    "items": {"type": ["number", "null"], "minimum": 0},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API route with what the OpenAPI document says about it."""
+
+    method: str
+    path: str
+    handler: ApiHandler
+    summary: str
+    auth: bool = True
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    status: int = 200
+    errors: tuple[int, ...] = ()
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        "/auth/token",
+        post_token,
+        "Get a per-device API token",
+        auth=False,
+        request={
+            "type": "object",
+            "required": ["username", "password", "device_name"],
+            "properties": {
+                "username": {"type": "string"},
+                "password": {"type": "string"},
+                "device_name": {"type": "string", "minLength": 1, "maxLength": 64},
+            },
+            "additionalProperties": False,
+        },
+        response={
+            "type": "object",
+            "properties": {"token": {"type": "string"}, "id": {"type": "string"}},
+        },
+        status=201,
+        errors=(400, 401, 403, 413, 422, 429),
+    ),
+    Route("GET", "/auth/tokens", get_tokens, "List my device tokens", errors=(401,)),
+    Route(
+        "DELETE",
+        "/auth/tokens/{token_id}",
+        delete_token,
+        "Revoke a device token",
+        status=204,
+        errors=(401, 404),
+    ),
+    Route("GET", "/me", get_me, "My account, team and season", errors=(401, 403)),
+    Route(
+        "PUT",
+        "/readings/{day}",
+        put_reading,
+        "Store or replace a day's energy (idempotent)",
+        request={
+            "type": "object",
+            "required": ["import_kwh", "export_kwh", "production_kwh"],
+            "properties": {
+                "import_kwh": {**_NUM, "maximum": 500},
+                "export_kwh": {**_NUM, "maximum": 500},
+                "production_kwh": {**_NUM, "maximum": 500},
+                "battery_charge_kwh": {**_NUM, "maximum": 500},
+                "battery_discharge_kwh": {**_NUM, "maximum": 500},
+                "slots": {
+                    "type": "object",
+                    "description": "Half-hour kWh from local midnight",
+                    "properties": {"import": _SLOTS, "export": _SLOTS},
+                    "additionalProperties": False,
+                },
+                "t_mean_c": {"type": "number", "minimum": -50, "maximum": 60},
+                "source": {"type": "string", "enum": ["local", "enedis"]},
+            },
+            "additionalProperties": False,
+        },
+        status=201,
+        errors=(400, 401, 403, 413, 422),
+    ),
+    Route(
+        "POST",
+        "/shedding-events",
+        post_shedding_event,
+        "Report a shedding event (idempotent by id)",
+        request={
+            "type": "object",
+            "required": ["id", "start", "end", "declared_w"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "start": _INSTANT,
+                "end": _INSTANT,
+                "declared_w": {"type": "number", "minimum": 1, "maximum": 36000},
+                "measured_w": {"type": "number", "minimum": 0, "maximum": 36000},
+            },
+            "additionalProperties": False,
+        },
+        status=201,
+        errors=(400, 401, 403, 409, 413, 422),
+    ),
+    Route(
+        "POST",
+        "/actions",
+        post_action,
+        "Declare an energy-saving action",
+        request={
+            "type": "object",
+            "required": ["action_id", "date"],
+            "properties": {
+                "action_id": {"type": "string"},
+                "date": _DAY,
+                "evidence": {"type": "string", "maxLength": 1000},
+            },
+            "additionalProperties": False,
+        },
+        status=201,
+        errors=(400, 401, 403, 409, 413, 422),
+    ),
+    Route(
+        "POST",
+        "/meter-index",
+        post_meter_index,
+        "Type in a meter index (simplified mode)",
+        request={
+            "type": "object",
+            "required": ["date", "import_index_kwh"],
+            "properties": {
+                "date": _DAY,
+                "import_index_kwh": _NUM,
+                "export_index_kwh": _NUM,
+            },
+            "additionalProperties": False,
+        },
+        status=201,
+        errors=(400, 401, 403, 413, 422),
+    ),
+    Route("GET", "/me/score", get_score, "My stored season score", errors=(401, 409)),
+    Route(
+        "GET",
+        "/leaderboard",
+        get_leaderboard,
+        "Season rankings (query: challenge)",
+        errors=(401, 409, 422),
+    ),
+    Route(
+        "GET", "/teams/{team_id}", get_team, "A team and its members", errors=(401, 404)
+    ),
+    Route("GET", "/peak-events", get_peak_events, "Current and upcoming peak events"),
+    Route("GET", "/openapi.json", get_openapi, "This OpenAPI document", auth=False),
+)
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document built from ``ROUTES``."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": route.handler.__name__,
+            "responses": {
+                str(route.status): (
+                    {"description": "No content"}
+                    if route.status == 204
+                    else {
+                        "description": "Success",
+                        "content": {"application/json": {"schema": route.response}},
+                    }
+                ),
+                **{
+                    str(code): {
+                        "description": "Error",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    }
+                    for code in route.errors
+                },
+            },
+        }
+        if route.auth:
+            operation["security"] = [{"bearer": []}]
+        if route.request is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": route.request}},
+            }
+        params = [
+            {
+                "name": part[1:-1],
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+            for part in route.path.split("/")
+            if part.startswith("{")
+        ]
+        if route.path == "/leaderboard":
+            params.append(
+                {"name": "challenge", "in": "query", "schema": {"type": "string"}}
+            )
+        if params:
+            operation["parameters"] = params
+        paths.setdefault(PREFIX + route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Sunshare game API", "version": __version__},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+
+
+def setup_api(app: web.Application) -> None:
+    """Register the API routes and the login throttle."""
+    app[LIMITER_KEY] = LoginRateLimiter(clock=time.monotonic)
+    for route in ROUTES:
+        app.router.add_route(route.method, PREFIX + route.path, route.handler)

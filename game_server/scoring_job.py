@@ -1,0 +1,906 @@
+"""The scoring job: read a season from storage, score it with ``rules``, store the cards.
+
+``scoring.on_data_changed`` marks a household's (user, month) dirty; ``recompute_dirty``
+recomputes the dirty households and, when a month's peer medians (segment consumption,
+solar yield) or a team's median temperature change, every household that depends on them;
+``recompute_all`` recomputes a whole season. Both are pure functions of what the storage
+holds at ``as_of`` (yesterday, local time): the order data arrived in never matters and
+re-sending the same data changes nothing (unchanged households are not even rewritten).
+
+The job keeps, per season, each household's small contribution to the peer medians and its
+totals, so an incremental pass reads only the households it recomputes, and the
+leaderboards (per challenge and overall, players and teams) are served from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+import itertools
+import json
+import logging
+from statistics import median
+from time import monotonic
+from typing import Any
+import weakref
+
+from game_server import models
+from game_server.rules import (
+    ActionDefinition,
+    ActionRecord,
+    Challenge,
+    DayData,
+    HouseholdInput,
+    HouseholdProfile,
+    PeakEvent,
+    PeerAggregates,
+    SeasonSettings,
+    SheddingEvent,
+    TeamMember,
+    Verification,
+    rank_teams,
+    score_household,
+    team_score,
+)
+from game_server.rules.baseline import is_valid_day, select_reference, shift_year
+from game_server.rules.engine import HouseholdScore
+from game_server.rules.models import PARIS, PeakWindow, month_key
+from game_server.rules.peers import MIN_SOLAR_HOUSEHOLDS
+from game_server.storage import Storage
+
+LOGGER = logging.getLogger(__name__)
+
+DIRTY_INTERVAL_S = 60.0
+"""How often the app's background task recomputes dirty households."""
+NIGHTLY_AT = time(3, 30)
+"""Local time of the nightly full recompute (``as_of`` moves to the new yesterday)."""
+ROSTER_CHECK_S = 5.0
+"""How often a leaderboard request re-reads teams and memberships."""
+ACTIVE_AFTER_END = timedelta(days=14)
+"""A season keeps being recomputed this long after its end (late data, provisional)."""
+_SCALAR_SETTINGS = {
+    f.name
+    for f in fields(SeasonSettings)
+    if f.type in ("float", "int") and f.name not in ("start", "end")
+}
+
+
+# --- storage models → rules inputs ------------------------------------------------
+def day_from_reading(reading: models.DailyReading) -> DayData:
+    """Return the rules' day of a stored daily reading."""
+    return DayData(
+        day=reading.day,
+        import_kwh=reading.import_kwh,
+        export_kwh=reading.export_kwh,
+        production_kwh=reading.production_kwh,
+        battery_charge_kwh=reading.battery_charge_kwh or 0.0,
+        battery_discharge_kwh=reading.battery_discharge_kwh or 0.0,
+        import_slots=None
+        if reading.import_slots is None
+        else tuple(reading.import_slots),
+        export_slots=None
+        if reading.export_slots is None
+        else tuple(reading.export_slots),
+        t_mean_c=reading.t_mean_c,
+        source=reading.source.value,
+    )
+
+
+def days_from_indexes(indexes: Sequence[models.MeterIndex]) -> dict[date, DayData]:
+    """Spread weekly meter indexes into daily values (source ``index``).
+
+    The difference between two consecutive indexes is shared evenly over the days after
+    the first one up to the second one (both read during their day).
+    """
+    days: dict[date, DayData] = {}
+    ordered = sorted(indexes, key=lambda index: index.day)
+    for first, second in itertools.pairwise(ordered):
+        span = (second.day - first.day).days
+        if span <= 0:
+            continue
+        imported = (second.import_index_kwh - first.import_index_kwh) / span
+        exported = 0.0
+        if first.export_index_kwh is not None and second.export_index_kwh is not None:
+            exported = (second.export_index_kwh - first.export_index_kwh) / span
+        for offset in range(1, span + 1):
+            day = first.day + timedelta(days=offset)
+            days[day] = DayData(
+                day=day,
+                import_kwh=max(0.0, imported),
+                export_kwh=max(0.0, exported),
+                source="index",
+            )
+    return days
+
+
+def household_input(
+    user: models.User,
+    readings: Iterable[models.DailyReading],
+    *,
+    indexes: Sequence[models.MeterIndex] = (),
+    events: Iterable[models.SheddingEvent] = (),
+    declarations: Iterable[models.ActionDeclaration] = (),
+) -> HouseholdInput:
+    """Return what the rules know of a household (readings win over meter indexes)."""
+    days = days_from_indexes(indexes)
+    for reading in readings:
+        days[reading.day] = day_from_reading(reading)
+    profile = HouseholdProfile(
+        adults=user.adults,
+        children=user.children,
+        electric_heating=user.electric_heating,
+        electric_hot_water=user.electric_hot_water,
+        solar_kwc=user.solar_kwc,
+        simplified=user.mode is models.Mode.SIMPLIFIED,
+    )
+    return HouseholdInput(
+        profile=profile,
+        days=dict(sorted(days.items())),
+        shedding_events=tuple(
+            SheddingEvent(
+                id=event.id,
+                start=event.start,
+                end=event.end,
+                declared_w=event.declared_w,
+                measured_w=event.measured_w,
+            )
+            for event in sorted(events, key=lambda e: (e.start, e.id))
+        ),
+        actions=tuple(
+            ActionRecord(
+                action_id=item.action_id,
+                day=item.day,
+                verification=Verification(item.verification.value),
+            )
+            for item in sorted(declarations, key=lambda d: (d.day, d.action_id, d.id))
+        ),
+    )
+
+
+def _clock_time(text: str) -> time:
+    """Return a ``HH:MM`` local time (``24:00`` is the end of the day)."""
+    if text == "24:00":
+        return time.max
+    return time.fromisoformat(text)
+
+
+def season_settings(
+    season: models.Season, peak_events: Iterable[models.PeakEvent] = ()
+) -> SeasonSettings:
+    """Return the rules' settings of a season (unknown or invalid extras are ignored)."""
+    extras: dict[str, Any] = {}
+    for name, value in season.settings.items():
+        if name in _SCALAR_SETTINGS and isinstance(value, int | float):
+            extras[name] = value
+        else:
+            LOGGER.warning("Season %s: ignoring setting %s", season.id, name)
+    return SeasonSettings(
+        start=season.start,
+        end=season.end,
+        challenges=frozenset(Challenge(c) for c in season.challenges),
+        peak_windows=tuple(
+            PeakWindow(
+                start=_clock_time(window.start),
+                end=_clock_time(window.end),
+                months=frozenset(window.months),
+                weekdays=frozenset(window.weekdays),
+            )
+            for window in season.peak_windows
+        ),
+        peak_events=tuple(
+            PeakEvent(start=event.start, end=event.end, multiplier=event.multiplier)
+            for event in sorted(peak_events, key=lambda e: (e.start, e.id))
+        ),
+        **extras,
+    )
+
+
+def catalogue_definitions(
+    actions: Iterable[models.CatalogueAction],
+) -> dict[str, ActionDefinition]:
+    """Return the rules' catalogue from the stored one (disabled actions still score)."""
+    return {
+        action.id: ActionDefinition(
+            id=action.id,
+            domain=action.domain,
+            level=action.level,
+            base_points=action.base_points,
+            recurring=action.recurring,
+        )
+        for action in actions
+    }
+
+
+def history_start(season: models.Season) -> date:
+    """Return the first day a season's scores can use (previous-year or short reference)."""
+    return min(
+        shift_year(season.start) - timedelta(days=1),
+        season.start - timedelta(days=season.reference_window_days + 28),
+    )
+
+
+# --- peer medians from per-household contributions --------------------------------
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one household adds to the season's medians (and nothing else of it)."""
+
+    per_unit: dict[str, float]
+    """``YYYY-MM|segment`` → mean daily consumption per consumption unit."""
+    yields: dict[str, tuple[float, float]]
+    """``YYYY-MM`` → (season yield, reference yield) in kWh/kWc/day (solar only)."""
+    temperatures: dict[date, float]
+
+
+def contribution(
+    household: HouseholdInput, settings: SeasonSettings, as_of: date
+) -> Contribution:
+    """Return a household's share of ``rules.peers.peer_aggregates`` (same formulas)."""
+    profile = household.profile
+    last = min(settings.end, as_of)
+    months: dict[str, list[DayData]] = defaultdict(list)
+    for day, data in household.days.items():
+        if settings.start <= day <= last and is_valid_day(data, settings, slots=False):
+            months[month_key(day)].append(data)
+    reference = (
+        select_reference(household.days, settings) if profile.has_solar else None
+    )
+    per_unit: dict[str, float] = {}
+    yields: dict[str, tuple[float, float]] = {}
+    for key, days in months.items():
+        consumption = sum(day.consumption_kwh or 0.0 for day in days)
+        per_unit[f"{key}|{profile.segment}"] = (
+            consumption / len(days) / profile.consumption_units
+        )
+        if reference is None:
+            continue
+        ref_days = reference.days_for(day.day for day in days)
+        if ref_days:
+            kwc = profile.solar_kwc
+            yields[key] = (
+                sum(d.production_kwh for d in days) / len(days) / kwc,
+                sum(d.production_kwh for d in ref_days) / len(ref_days) / kwc,
+            )
+    temperatures = {
+        day: data.t_mean_c
+        for day, data in household.days.items()
+        if data.t_mean_c is not None
+    }
+    return Contribution(per_unit=per_unit, yields=yields, temperatures=temperatures)
+
+
+def aggregates_of(contributions: Iterable[Contribution]) -> PeerAggregates:
+    """Return the season's medians over every household's contribution."""
+    per_unit: dict[str, list[float]] = defaultdict(list)
+    yields: dict[str, list[float]] = defaultdict(list)
+    reference_yields: dict[str, list[float]] = defaultdict(list)
+    for item in contributions:
+        for key, value in item.per_unit.items():
+            per_unit[key].append(value)
+        for key, (season_yield, ref_yield) in item.yields.items():
+            yields[key].append(season_yield)
+            reference_yields[key].append(ref_yield)
+    return PeerAggregates(
+        solar_yield={
+            k: median(v) for k, v in yields.items() if len(v) >= MIN_SOLAR_HOUSEHOLDS
+        },
+        reference_solar_yield={
+            k: median(v)
+            for k, v in reference_yields.items()
+            if len(v) >= MIN_SOLAR_HOUSEHOLDS
+        },
+        segment_consumption={k: median(v) for k, v in per_unit.items()},
+    )
+
+
+def team_temperature(contributions: Iterable[Contribution]) -> dict[date, float]:
+    """Return the median of a team's members' temperatures, per day."""
+    readings: dict[date, list[float]] = defaultdict(list)
+    for item in contributions:
+        for day, value in item.temperatures.items():
+            readings[day].append(value)
+    return {day: median(values) for day, values in sorted(readings.items())}
+
+
+def _changed_keys(old: Mapping[str, float], new: Mapping[str, float]) -> set[str]:
+    """Return the keys whose value differs between two mappings."""
+    return {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+
+
+# --- job state ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A season participant as the leaderboards and the dependencies need it."""
+
+    user_id: str
+    team_id: str
+    display_name: str
+    disabled: bool
+    profile: tuple[Any, ...]
+    """Profile fields the rules use; a change makes the household dirty."""
+    segment: str
+    solar: bool
+    simplified: bool
+
+
+@dataclass(slots=True)
+class Result:
+    """A household's computed season, kept in memory for the leaderboards."""
+
+    totals: dict[str, float]
+    total: float
+    valid_day_share: float
+    kwh_saved: float
+    entries: dict[tuple[str, str], str]
+    """(challenge, month) → JSON of points and card, to skip unchanged writes."""
+
+
+@dataclass(slots=True)
+class SeasonState:
+    """What the job knows about one season between passes."""
+
+    season_id: str
+    fingerprint: str
+    as_of: date
+    settings: SeasonSettings
+    catalogue: dict[str, ActionDefinition]
+    members: dict[str, Member]
+    declarations: dict[str, str]
+    contributions: dict[str, Contribution] = field(default_factory=dict)
+    aggregates: PeerAggregates = field(default_factory=PeerAggregates)
+    team_temperatures: dict[str, dict[date, float]] = field(default_factory=dict)
+    team_names: dict[str, str] = field(default_factory=dict)
+    results: dict[str, Result] = field(default_factory=dict)
+    boards: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    roster_checked: float = float("-inf")
+
+
+@dataclass(slots=True)
+class RecomputeReport:
+    """What a pass did (for logs, tests and the benchmark)."""
+
+    season_id: str
+    full: bool
+    recomputed: set[str] = field(default_factory=set)
+    written: set[str] = field(default_factory=set)
+    changed_medians: set[str] = field(default_factory=set)
+
+
+def _entry_json(points: float, card: dict[str, Any]) -> str:
+    """Return the canonical JSON of a stored score (to compare passes)."""
+    return json.dumps([round(float(points), 6), card], sort_keys=True, default=str)
+
+
+def _profile_key(user: models.User) -> tuple[Any, ...]:
+    """Return the profile fields the rules use."""
+    return (
+        user.adults,
+        user.children,
+        user.electric_heating,
+        user.electric_hot_water,
+        user.solar_kwc,
+        user.mode.value,
+    )
+
+
+class ScoringJob:
+    """Incremental scoring of the seasons held by one storage."""
+
+    def __init__(self, storage: Storage) -> None:
+        """Score the seasons of a storage."""
+        self.storage = storage
+        self.dirty: dict[str, set[str]] = defaultdict(set)
+        """user id → months (``YYYY-MM``) whose data changed since the last pass."""
+        self.states: dict[str, SeasonState] = {}
+        self.lock = asyncio.Lock()
+        self._users: dict[str, models.User] = {}
+        """The accounts read by the last ``_members`` call."""
+
+    def mark_dirty(self, user_id: str, day: date) -> None:
+        """Note that a household's data of a day changed."""
+        self.dirty[user_id].add(month_key(day))
+
+    # --- loading ------------------------------------------------------------------
+    async def _context(
+        self, season: models.Season, as_of: date
+    ) -> tuple[str, SeasonSettings, dict[str, ActionDefinition]]:
+        """Return the season's fingerprint, settings and catalogue."""
+        peaks = await self.storage.list_peak_events(season.id)
+        catalogue = await self.storage.list_catalogue()
+        settings = season_settings(season, peaks)
+        fingerprint = json.dumps(
+            [
+                models_record(season, exclude=("name", "created_at")),
+                [models_record(p, exclude=("note", "created_at")) for p in peaks],
+                [models_record(a, exclude=("title_fr", "title_en")) for a in catalogue],
+                as_of.isoformat(),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return fingerprint, settings, catalogue_definitions(catalogue)
+
+    async def _members(self, season: models.Season) -> dict[str, Member]:
+        """Return the season's participants (players in a team); keep the accounts."""
+        users = {user.id: user for user in await self.storage.list_users()}
+        self._users = users
+        members: dict[str, Member] = {}
+        for membership in await self.storage.list_memberships(season_id=season.id):
+            user = users.get(membership.user_id)
+            if user is None:
+                continue
+            profile = HouseholdProfile(
+                adults=user.adults,
+                children=user.children,
+                electric_heating=user.electric_heating,
+                electric_hot_water=user.electric_hot_water,
+                solar_kwc=user.solar_kwc,
+            )
+            members[user.id] = Member(
+                user_id=user.id,
+                team_id=membership.team_id,
+                display_name=user.display_name,
+                disabled=user.disabled,
+                profile=_profile_key(user),
+                segment=profile.segment,
+                solar=profile.has_solar,
+                simplified=user.mode is models.Mode.SIMPLIFIED,
+            )
+        return members
+
+    async def _declarations(self, season: models.Season) -> dict[str, str]:
+        """Return each household's declared actions and their verification, as text."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for item in await self.storage.list_action_declarations(
+            start=season.start, end=season.end
+        ):
+            found[item.user_id].append(
+                f"{item.id}:{item.action_id}:{item.day}:{item.verification.value}"
+            )
+        return {user: "|".join(sorted(items)) for user, items in found.items()}
+
+    async def _household(
+        self, season: models.Season, user: models.User
+    ) -> HouseholdInput:
+        """Load one household's data for a season."""
+        first = history_start(season)
+        readings = await self.storage.list_readings(user.id, first, season.end)
+        indexes: list[models.MeterIndex] = []
+        if user.mode is models.Mode.SIMPLIFIED:
+            indexes = [
+                index
+                for index in await self.storage.list_meter_indexes(user.id)
+                if first <= index.day <= season.end + timedelta(days=7)
+            ]
+        events = await self.storage.list_shedding_events(
+            user.id,
+            datetime.combine(first, time(), PARIS).astimezone(UTC),
+            datetime.combine(season.end + timedelta(days=1), time(), PARIS).astimezone(
+                UTC
+            ),
+        )
+        declarations = await self.storage.list_action_declarations(
+            user.id, season.start, season.end
+        )
+        return household_input(
+            user, readings, indexes=indexes, events=events, declarations=declarations
+        )
+
+    # --- passes -------------------------------------------------------------------
+    async def recompute_all(
+        self, today: date, season_id: str | None = None
+    ) -> list[RecomputeReport]:
+        """Recompute every household of the active seasons (or of one season)."""
+        async with self.lock:
+            self.dirty.clear()
+            return [
+                await self._full(season, today - timedelta(days=1))
+                for season in await self._active_seasons(today, season_id)
+            ]
+
+    async def recompute_dirty(self, today: date) -> list[RecomputeReport]:
+        """Recompute the dirty households and whatever depends on their medians."""
+        async with self.lock:
+            dirty = dict(self.dirty)
+            self.dirty.clear()
+            reports = []
+            try:
+                for season in await self._active_seasons(today, None):
+                    as_of = today - timedelta(days=1)
+                    state = self.states.get(season.id)
+                    fingerprint, _, _ = await self._context(season, as_of)
+                    if state is None or state.fingerprint != fingerprint:
+                        reports.append(await self._full(season, as_of))
+                    else:
+                        reports.append(
+                            await self._incremental(season, state, set(dirty))
+                        )
+            except BaseException:
+                # Keep the marks for the next pass (a failed pass loses nothing).
+                for user_id, months in dirty.items():
+                    self.dirty[user_id] |= months
+                raise
+            return reports
+
+    async def _active_seasons(
+        self, today: date, season_id: str | None
+    ) -> list[models.Season]:
+        """Return the seasons to score: started, and not long over."""
+        seasons = await self.storage.list_seasons()
+        if season_id is not None:
+            return [s for s in seasons if s.id == season_id]
+        return [s for s in seasons if s.start < today <= s.end + ACTIVE_AFTER_END]
+
+    async def _full(self, season: models.Season, as_of: date) -> RecomputeReport:
+        """Recompute a whole season from storage."""
+        fingerprint, settings, catalogue = await self._context(season, as_of)
+        old = self.states.get(season.id)
+        state = SeasonState(
+            season_id=season.id,
+            fingerprint=fingerprint,
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            members=await self._members(season),
+            declarations=await self._declarations(season),
+            team_names=await self._team_names(season),
+        )
+        if old is not None:
+            state.results = old.results
+        else:
+            state.results = await self._stored_results(season)
+        report = RecomputeReport(season.id, full=True)
+        users = self._users
+        for user_id in state.members:
+            household = await self._household(season, users[user_id])
+            state.contributions[user_id] = contribution(household, settings, as_of)
+        state.aggregates = aggregates_of(state.contributions.values())
+        state.team_temperatures = self._team_temperatures(state)
+        for user_id in state.members:
+            await self._score(season, state, users[user_id], report)
+        for stale in set(state.results) - set(state.members):
+            del state.results[stale]
+        self.states[season.id] = state
+        self._build_boards(season, state)
+        LOGGER.info(
+            "Scored season %s as of %s: %d households, %d rewritten",
+            season.name,
+            as_of,
+            len(report.recomputed),
+            len(report.written),
+        )
+        return report
+
+    async def _incremental(
+        self, season: models.Season, state: SeasonState, dirty: set[str]
+    ) -> RecomputeReport:
+        """Recompute dirty households and those whose medians changed."""
+        report = RecomputeReport(season.id, full=False)
+        members = await self._members(season)
+        declarations = await self._declarations(season)
+        for user_id, member in members.items():
+            previous = state.members.get(user_id)
+            if (
+                previous is None
+                or previous.profile != member.profile
+                or previous.team_id != member.team_id
+                or declarations.get(user_id) != state.declarations.get(user_id)
+            ):
+                dirty.add(user_id)
+        gone = (set(state.contributions) | set(state.results)) - set(members)
+        team_names = await self._team_names(season)
+        roster_changed = members != state.members or team_names != state.team_names
+        state.team_names = team_names
+        state.members = members
+        state.declarations = declarations
+        for user_id in gone:
+            state.contributions.pop(user_id, None)
+            state.results.pop(user_id, None)
+        dirty &= set(members)
+        if not dirty and not gone:
+            if roster_changed:
+                self._build_boards(season, state)
+            return report
+        users = self._users
+        inputs: dict[str, HouseholdInput] = {}
+        for user_id in sorted(dirty):
+            inputs[user_id] = await self._household(season, users[user_id])
+            state.contributions[user_id] = contribution(
+                inputs[user_id], state.settings, state.as_of
+            )
+        aggregates = aggregates_of(state.contributions.values())
+        temperatures = self._team_temperatures(state)
+        affected = set(dirty)
+        segments = _changed_keys(
+            state.aggregates.segment_consumption, aggregates.segment_consumption
+        )
+        solar = _changed_keys(
+            state.aggregates.solar_yield, aggregates.solar_yield
+        ) | _changed_keys(
+            state.aggregates.reference_solar_yield, aggregates.reference_solar_yield
+        )
+        report.changed_medians = segments | solar
+        changed_segments = {key.split("|", 1)[1] for key in segments}
+        changed_teams = {
+            team
+            for team in temperatures.keys() | state.team_temperatures.keys()
+            if temperatures.get(team) != state.team_temperatures.get(team)
+        }
+        for user_id, member in members.items():
+            if (
+                member.segment in changed_segments
+                or (solar and member.solar)
+                or member.team_id in changed_teams
+            ):
+                affected.add(user_id)
+        state.aggregates = aggregates
+        state.team_temperatures = temperatures
+        for user_id in sorted(affected):
+            await self._score(
+                season, state, users[user_id], report, inputs.get(user_id)
+            )
+        self._build_boards(season, state)
+        return report
+
+    def _team_temperatures(self, state: SeasonState) -> dict[str, dict[date, float]]:
+        """Return each team's median temperature per day."""
+        by_team: dict[str, list[Contribution]] = defaultdict(list)
+        for user_id, member in state.members.items():
+            if user_id in state.contributions:
+                by_team[member.team_id].append(state.contributions[user_id])
+        return {team: team_temperature(items) for team, items in by_team.items()}
+
+    async def _stored_results(self, season: models.Season) -> dict[str, Result]:
+        """Return what the storage already holds (so unchanged scores are not rewritten)."""
+        results: dict[str, Result] = {}
+        for entry in await self.storage.list_scores(season.id):
+            result = results.setdefault(
+                entry.user_id,
+                Result(
+                    totals={}, total=0.0, valid_day_share=0.0, kwh_saved=0.0, entries={}
+                ),
+            )
+            result.entries[(entry.challenge, entry.month)] = _entry_json(
+                entry.points, entry.card
+            )
+        return results
+
+    async def _score(
+        self,
+        season: models.Season,
+        state: SeasonState,
+        user: models.User,
+        report: RecomputeReport,
+        household: HouseholdInput | None = None,
+    ) -> None:
+        """Score one household and store its cards when they changed."""
+        if household is None:
+            household = await self._household(season, user)
+        member = state.members[user.id]
+        peers = replace(
+            state.aggregates,
+            team_temperature=state.team_temperatures.get(member.team_id, {}),
+        )
+        score = score_household(
+            household,
+            state.settings,
+            peers,
+            as_of=state.as_of,
+            catalogue=state.catalogue,
+        )
+        report.recomputed.add(user.id)
+        entries = self._entries(season, user.id, score)
+        fingerprints = {
+            (e.challenge, e.month): _entry_json(e.points, e.card) for e in entries
+        }
+        previous = state.results.get(user.id)
+        if previous is None or previous.entries != fingerprints:
+            await self.storage.replace_scores(season.id, user.id, entries)
+            report.written.add(user.id)
+        state.results[user.id] = Result(
+            totals={str(k): v for k, v in score.totals.items()},
+            total=score.total,
+            valid_day_share=score.valid_day_share,
+            kwh_saved=score.kwh_saved,
+            entries=fingerprints,
+        )
+
+    @staticmethod
+    def _entries(
+        season: models.Season, user_id: str, score: HouseholdScore
+    ) -> list[models.ScoreEntry]:
+        """Return the score entries (one per card) of a household's season."""
+        entries = []
+        for card in score.cards:
+            data = json.loads(json.dumps(card.as_dict(), default=str))
+            entries.append(
+                models.ScoreEntry(
+                    season_id=season.id,
+                    user_id=user_id,
+                    challenge=card.challenge.value,
+                    month=card.month,
+                    points=round(float(card.points), 6),
+                    card=data,
+                )
+            )
+        entries.sort(key=lambda e: (e.month, e.challenge))
+        return entries
+
+    # --- leaderboards -------------------------------------------------------------
+    @staticmethod
+    def _build_boards(season: models.Season, state: SeasonState) -> None:
+        """Rank players and teams per challenge and overall (served from memory)."""
+        state.boards = {
+            challenge: build_board(season, state, challenge)
+            for challenge in (None, *season.challenges)
+        }
+
+    async def _team_names(self, season: models.Season) -> dict[str, str]:
+        """Return the season's team names by id."""
+        return {team.id: team.name for team in await self.storage.list_teams(season.id)}
+
+    async def board(
+        self, season: models.Season, challenge: str | None
+    ) -> dict[str, Any] | None:
+        """Return a computed leaderboard, or None before the first pass.
+
+        Teams and memberships are checked at most every ``ROSTER_CHECK_S`` (a new team
+        or member shows then, with the points computed so far); points change at each
+        pass.
+        """
+        state = self.states.get(season.id)
+        if state is None:
+            return None
+        now = monotonic()
+        if now - state.roster_checked < ROSTER_CHECK_S:
+            return state.boards.get(challenge)
+        state.roster_checked = now
+        team_names = await self._team_names(season)
+        teams_of = {
+            m.user_id: m.team_id
+            for m in await self.storage.list_memberships(season_id=season.id)
+        }
+        known = {user_id: m.team_id for user_id, m in state.members.items()}
+        if team_names != state.team_names or teams_of != known:
+            members = await self._members(season)
+            for user_id, member in members.items():
+                old = state.members.get(user_id)
+                if old is None or (old.team_id, old.profile) != (
+                    member.team_id,
+                    member.profile,
+                ):
+                    self.dirty[user_id].add(month_key(season.start))
+            state.team_names = team_names
+            state.members = members
+            self._build_boards(season, state)
+        return state.boards.get(challenge)
+
+
+def models_record(obj: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return a model's record without some fields (for fingerprints)."""
+    from game_server.codec import to_record
+
+    return {k: v for k, v in to_record(obj).items() if k not in exclude}
+
+
+def build_board(
+    season: models.Season,
+    state: SeasonState,
+    challenge: str | None,
+) -> dict[str, Any]:
+    """Return the players' and teams' ranking of a challenge (or overall)."""
+
+    def points_of(user_id: str) -> float:
+        result = state.results.get(user_id)
+        if result is None:
+            return 0.0
+        return result.total if challenge is None else result.totals.get(challenge, 0.0)
+
+    active = [m for m in state.members.values() if not m.disabled]
+    active.sort(
+        key=lambda m: (-round(points_of(m.user_id), 6), m.display_name, m.user_id)
+    )
+    players = [
+        {
+            "rank": rank,
+            "user_id": m.user_id,
+            "display_name": m.display_name,
+            "team_id": m.team_id,
+            "points": round(points_of(m.user_id), 2),
+        }
+        for rank, m in enumerate(active, 1)
+    ]
+    by_team: dict[str, list[TeamMember]] = defaultdict(list)
+    for m in active:
+        result = state.results.get(m.user_id)
+        by_team[m.team_id].append(
+            TeamMember(
+                user_id=m.user_id,
+                points=points_of(m.user_id),
+                valid_day_share=result.valid_day_share if result else 0.0,
+                kwh_saved=result.kwh_saved if result else 0.0,
+                simplified=m.simplified,
+            )
+        )
+    team_names = state.team_names
+    scores = [team_score(team_id, by_team.get(team_id, [])) for team_id in team_names]
+    teams = [
+        {
+            "rank": rank,
+            "team_id": item.team_id,
+            "name": team_names[item.team_id],
+            "members": item.members,
+            "counted_members": item.counted_members,
+            "points": round(item.score, 2),
+            "kwh_saved": round(item.kwh_saved, 2),
+        }
+        for rank, item in enumerate(rank_teams(scores), 1)
+    ]
+    return {
+        "season_id": season.id,
+        "challenge": challenge,
+        "as_of": state.as_of.isoformat(),
+        "players": players,
+        "teams": teams,
+        "computed": True,
+    }
+
+
+# --- one job per storage, and the app's background task -------------------------
+_JOBS: weakref.WeakKeyDictionary[Storage, ScoringJob] = weakref.WeakKeyDictionary()
+
+
+def job_for(storage: Storage) -> ScoringJob:
+    """Return the scoring job of a storage (created on first use)."""
+    job = _JOBS.get(storage)
+    if job is None:
+        job = _JOBS[storage] = ScoringJob(storage)
+    return job
+
+
+def paris_today(clock: Callable[[], datetime] | None = None) -> date:
+    """Return today's local date (from a UTC clock)."""
+    now = clock() if clock is not None else datetime.now(UTC)
+    return now.astimezone(PARIS).date()
+
+
+async def run_forever(
+    storage: Storage,
+    clock: Callable[[], datetime] | None = None,
+    interval: float = DIRTY_INTERVAL_S,
+) -> None:
+    """Recompute everything now and nightly, and dirty households every ``interval``."""
+    job = job_for(storage)
+    full_day: date | None = None
+    while True:
+        try:
+            now = (clock() if clock is not None else datetime.now(UTC)).astimezone(
+                PARIS
+            )
+            today = now.date()
+            if full_day is None or (today != full_day and now.time() >= NIGHTLY_AT):
+                await job.recompute_all(today)
+                full_day = today
+            else:
+                await job.recompute_dirty(today)
+        except Exception:  # log once, keep the job alive
+            LOGGER.exception("Scoring pass failed; retrying at the next interval")
+        await asyncio.sleep(interval)
+
+
+async def scoring_ctx(app: Any) -> AsyncIterator[None]:
+    """Run the scoring task while the app runs (an aiohttp cleanup context)."""
+    from game_server.app import SETTINGS_KEY, STORAGE_KEY
+
+    task = asyncio.create_task(
+        run_forever(app[STORAGE_KEY], app[SETTINGS_KEY].clock), name="scoring"
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,1199 @@
+"""Business rules of the game server, shared by the JSON API and the web pages.
+
+``GameService`` is the only place that decides: who may register (PRM unique), who may
+join which team (one team per season, size limit), who may verify what, which data a
+household may send (ranges, day windows) and what goes to the audit log. Callers pass
+typed values (see ``validation`` for turning JSON or form input into them) and get models
+back or a ``GameError`` with a status, a code and a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+import logging
+import math
+import re
+import secrets
+import time
+from typing import Any
+import uuid
+from zoneinfo import ZoneInfo
+
+from game_server import auth, scoring
+from game_server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from game_server.models import (
+    DEFAULT_CHALLENGES,
+    ActionDeclaration,
+    ApiToken,
+    AuditEntry,
+    CatalogueAction,
+    DailyReading,
+    Membership,
+    MeterIndex,
+    Mode,
+    PeakEvent,
+    PeakWindow,
+    ReadingSource,
+    Role,
+    Season,
+    SheddingEvent,
+    Team,
+    User,
+    Verification,
+)
+from game_server.storage import ConflictError, Storage
+
+LOGGER = logging.getLogger(__name__)
+PARIS = ZoneInfo("Europe/Paris")
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PRM_RE = re.compile(r"^\d{14}$")
+POSTCODE_RE = re.compile(r"^[0-9A-Za-z -]{2,10}$")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+MAX_DAY_KWH = 500.0
+"""A household day above this is refused as implausible."""
+MAX_SLOT_KWH = 30.0
+"""A half-hour above this (60 kW) is refused as implausible."""
+MAX_POWER_W = 36_000.0
+"""Largest French residential subscription (36 kVA)."""
+NO_SEASON_WINDOW_DAYS = 400
+"""How far back readings may go when no season exists."""
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_EVENT = timedelta(hours=24)
+DOMAINS = ("heating", "hot_water", "appliances", "lighting", "cooling", "envelope")
+
+
+@dataclass(kw_only=True, slots=True)
+class Registration:
+    """What a new player gives at registration."""
+
+    username: str
+    password: str
+    display_name: str
+    prm: str | None = None
+    mode: Mode = Mode.FULL
+    adults: int = 1
+    children: int = 0
+    electric_heating: bool = False
+    electric_hot_water: bool = False
+    solar_kwc: float = 0.0
+    city: str | None = None
+    postcode: str | None = None
+    language: str = "fr"
+
+
+@dataclass(kw_only=True, slots=True)
+class ReadingInput:
+    """A day's energy as sent by a client (before range checks)."""
+
+    import_kwh: float
+    export_kwh: float = 0.0
+    production_kwh: float = 0.0
+    battery_charge_kwh: float | None = None
+    battery_discharge_kwh: float | None = None
+    import_slots: list[float | None] | None = None
+    export_slots: list[float | None] | None = None
+    t_mean_c: float | None = None
+    source: ReadingSource = ReadingSource.LOCAL
+
+
+def half_hours(day: date) -> int:
+    """Return the half-hours of a local day: 48, or 46/50 on daylight-saving days."""
+    start = datetime.combine(day, datetime.min.time(), PARIS)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), PARIS)
+    return int((end.astimezone(UTC) - start.astimezone(UTC)) / timedelta(minutes=30))
+
+
+def normalise_username(username: str) -> str:
+    """Return the stored form of a username (trimmed, lower case)."""
+    return username.strip().lower()
+
+
+def _check_text(value: str, field: str, low: int, high: int) -> str:
+    """Return a trimmed text or raise Invalid when its length is out of range."""
+    text = value.strip()
+    if not low <= len(text) <= high:
+        raise Invalid(f"{field} must be {low} to {high} characters long", field=field)
+    if any(ord(ch) < 32 for ch in text):
+        raise Invalid(f"{field} must not contain control characters", field=field)
+    return text
+
+
+def _check_number(
+    value: float | None, field: str, low: float, high: float
+) -> float | None:
+    """Return a number or raise Invalid when out of [low, high]."""
+    if value is None:
+        return None
+    if math.isnan(value) or not low <= value <= high:
+        raise Invalid(f"{field} must be between {low:g} and {high:g}", field=field)
+    return float(value)
+
+
+def check_password(password: str) -> None:
+    """Raise Invalid when a password is too short or too long."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Invalid(
+            f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long",
+            field="password",
+        )
+
+
+def check_prm(prm: str) -> str:
+    """Return a PRM (14 digits) or raise Invalid."""
+    prm = prm.strip().replace(" ", "")
+    if not PRM_RE.match(prm):
+        raise Invalid("PRM must be exactly 14 digits", field="prm")
+    return prm
+
+
+class GameService:
+    """The game's business rules over a storage."""
+
+    def __init__(
+        self, storage: Storage, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        """Use a storage and a clock (UTC now; injectable for tests)."""
+        self.storage = storage
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # --- time ----------------------------------------------------------------------
+    def now(self) -> datetime:
+        """Return the current instant (UTC)."""
+        return self._clock()
+
+    def today(self) -> date:
+        """Return today's local (Europe/Paris) date."""
+        return self.now().astimezone(PARIS).date()
+
+    # --- audit -----------------------------------------------------------------------
+    async def audit(
+        self,
+        actor: User | None,
+        action: str,
+        target_type: str,
+        target_id: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Append a change to the audit log."""
+        await self.storage.add_audit(
+            AuditEntry(
+                # Sortable by insertion even when the (injected) clock stands still.
+                id=f"{time.time_ns():020d}{secrets.token_hex(6)}",
+                at=self.now(),
+                actor_id=actor.id if actor else None,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                details=details,
+            )
+        )
+        LOGGER.info(
+            "audit %s %s %s by %s", action, target_type, target_id, actor and actor.id
+        )
+
+    # --- accounts --------------------------------------------------------------------
+    async def _check_profile(self, user: User) -> None:
+        """Raise Invalid when a household profile field is out of range."""
+        user.display_name = _check_text(user.display_name, "display_name", 1, 64)
+        if not 1 <= user.adults <= 20:
+            raise Invalid("adults (14 and over) must be 1 to 20", field="adults")
+        if not 0 <= user.children <= 20:
+            raise Invalid("children must be 0 to 20", field="children")
+        user.solar_kwc = _check_number(user.solar_kwc, "solar_kwc", 0, 100) or 0.0
+        if user.city is not None:
+            user.city = _check_text(user.city, "city", 0, 100) or None
+        if user.postcode is not None:
+            code = user.postcode.strip()
+            if code and not POSTCODE_RE.match(code):
+                raise Invalid("postcode is not valid", field="postcode")
+            user.postcode = code or None
+        if user.language not in ("fr", "en"):
+            raise Invalid("language must be fr or en", field="language")
+
+    async def register(self, form: Registration, *, role: Role = Role.PLAYER) -> User:
+        """Create an account; a PRM already used by another account is refused."""
+        username = normalise_username(form.username)
+        if not USERNAME_RE.match(username):
+            raise Invalid(
+                "username must be 3 to 32 characters: letters, digits, '.', '_', '-'",
+                field="username",
+            )
+        check_password(form.password)
+        prm = check_prm(form.prm) if form.prm else None
+        user = User(
+            username=username,
+            display_name=form.display_name,
+            password_hash="",
+            role=role,
+            prm=prm,
+            mode=form.mode,
+            adults=form.adults,
+            children=form.children,
+            electric_heating=form.electric_heating,
+            electric_hot_water=form.electric_hot_water,
+            solar_kwc=form.solar_kwc,
+            city=form.city,
+            postcode=form.postcode,
+            language=form.language,
+            created_at=self.now(),
+        )
+        await self._check_profile(user)
+        if await self.storage.get_user_by_username(username) is not None:
+            raise Conflict(
+                "this username is already taken",
+                field="username",
+                code="username_taken",
+            )
+        if prm is not None and await self.storage.get_user_by_prm(prm) is not None:
+            raise self._prm_taken()
+        user.password_hash = auth.hash_password(form.password)
+        try:
+            await self.storage.add_user(user)
+        except ConflictError as err:
+            if err.field == "prm":
+                raise self._prm_taken() from err
+            raise Conflict(
+                "this username is already taken",
+                field="username",
+                code="username_taken",
+            ) from err
+        LOGGER.info("Registered account %s", user.id)
+        return user
+
+    @staticmethod
+    def _prm_taken() -> Conflict:
+        """Return the error for a PRM already used by another account."""
+        return Conflict(
+            "this meter (PRM) is already registered to another account; you can still "
+            "use the local Boxénergie features, but not join the game with it",
+            field="prm",
+            code="prm_taken",
+        )
+
+    async def authenticate(self, username: str, password: str) -> User:
+        """Return the account for a username and password, or raise Unauthorized."""
+        user = await self.storage.get_user_by_username(normalise_username(username))
+        ok = auth.verify_password(user.password_hash if user else None, password)
+        if user is None or not ok:
+            raise Unauthorized("wrong username or password", code="bad_credentials")
+        if user.disabled:
+            raise Forbidden("this account is disabled", code="account_disabled")
+        if auth.needs_rehash(user.password_hash):
+            user.password_hash = auth.hash_password(password)
+            await self.storage.update_user(user)
+        return user
+
+    async def get_user(self, user_id: str) -> User:
+        """Return an account or raise NotFound."""
+        user = await self.storage.get_user(user_id)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+    async def update_profile(self, user: User, **changes: Any) -> User:
+        """Change a player's own display name and household profile."""
+        allowed = {
+            "display_name",
+            "adults",
+            "children",
+            "electric_heating",
+            "electric_hot_water",
+            "solar_kwc",
+            "city",
+            "postcode",
+            "mode",
+            "language",
+            "prm",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise Invalid(
+                f"cannot change {sorted(unknown)[0]}", field=sorted(unknown)[0]
+            )
+        updated = replace(user, **changes)
+        if "prm" in changes and changes["prm"] != user.prm:
+            updated.prm = check_prm(changes["prm"]) if changes["prm"] else None
+            updated.prm_verified = False
+        await self._check_profile(updated)
+        try:
+            await self.storage.update_user(updated)
+        except ConflictError as err:
+            raise self._prm_taken() from err
+        return updated
+
+    async def change_password(self, user: User, old: str, new: str) -> None:
+        """Change a player's password after checking the old one."""
+        if not auth.verify_password(user.password_hash, old):
+            raise Unauthorized("wrong current password", field="old_password")
+        check_password(new)
+        user.password_hash = auth.hash_password(new)
+        await self.storage.update_user(user)
+
+    # --- API tokens ------------------------------------------------------------------
+    async def create_token(
+        self, username: str, password: str, device_name: str
+    ) -> tuple[ApiToken, str]:
+        """Check credentials and return a new device token (the secret shown once)."""
+        device_name = _check_text(device_name, "device_name", 1, 64)
+        user = await self.authenticate(username, password)
+        return await self.issue_token(user, device_name)
+
+    async def issue_token(self, user: User, device_name: str) -> tuple[ApiToken, str]:
+        """Return a new device token for an authenticated player."""
+        device_name = _check_text(device_name, "device_name", 1, 64)
+        secret = auth.new_token()
+        token = ApiToken(
+            user_id=user.id,
+            device_name=device_name,
+            token_hash=auth.hash_token(secret),
+            created_at=self.now(),
+        )
+        await self.storage.add_token(token)
+        return token, secret
+
+    async def user_for_token(self, secret: str) -> tuple[User, ApiToken]:
+        """Return the account and token of a bearer token, or raise Unauthorized."""
+        token = await self.storage.get_token_by_hash(auth.hash_token(secret))
+        if token is None:
+            raise Unauthorized("invalid or revoked token", code="invalid_token")
+        user = await self.storage.get_user(token.user_id)
+        if user is None:
+            raise Unauthorized("invalid or revoked token", code="invalid_token")
+        if user.disabled:
+            raise Forbidden("this account is disabled", code="account_disabled")
+        now = self.now()
+        if token.last_used_at is None or now - token.last_used_at > timedelta(
+            minutes=5
+        ):
+            await self.storage.touch_token(token.id, now)
+            token.last_used_at = now
+        return user, token
+
+    async def list_tokens(self, user: User) -> list[ApiToken]:
+        """Return a player's device tokens."""
+        return await self.storage.list_tokens(user.id)
+
+    async def revoke_token(self, user: User, token_id: str) -> None:
+        """Revoke one of a player's tokens (admins may revoke anyone's)."""
+        tokens = await self.storage.list_tokens(user.id)
+        if user.is_admin and not any(t.id == token_id for t in tokens):
+            # An admin revoking another player's token: audit it.
+            if await self.storage.delete_token(token_id):
+                await self.audit(user, "token.revoke", "token", token_id)
+                return
+            raise NotFound("no such token")
+        if not any(t.id == token_id for t in tokens):
+            raise NotFound("no such token")
+        await self.storage.delete_token(token_id)
+
+    # --- seasons ---------------------------------------------------------------------
+    async def current_season(self) -> Season | None:
+        """Return the season in progress, else the next one, else the latest one."""
+        seasons = await self.storage.list_seasons()
+        today = self.today()
+        for season in seasons:
+            if season.contains(today):
+                return season
+        upcoming = [s for s in seasons if s.start > today]
+        if upcoming:
+            return min(upcoming, key=lambda s: s.start)
+        return max(seasons, key=lambda s: s.end) if seasons else None
+
+    async def require_season(self, season_id: str | None = None) -> Season:
+        """Return a season by id (or the current one), or raise."""
+        if season_id is not None:
+            season = await self.storage.get_season(season_id)
+            if season is None:
+                raise NotFound("no such season")
+            return season
+        season = await self.current_season()
+        if season is None:
+            raise Conflict("no season has been created yet", code="no_season")
+        return season
+
+    def _check_season(self, season: Season) -> None:
+        """Raise Invalid when a season's settings are out of range."""
+        season.name = _check_text(season.name, "name", 1, 80)
+        if season.end < season.start:
+            raise Invalid("the season must end after it starts", field="end")
+        unknown = set(season.challenges) - set(DEFAULT_CHALLENGES)
+        if unknown:
+            raise Invalid(f"unknown challenge {sorted(unknown)[0]}", field="challenges")
+        if not 1 <= season.team_size_limit <= 100:
+            raise Invalid("team size limit must be 1 to 100", field="team_size_limit")
+        if not 0 <= season.reference_window_days <= 800:
+            raise Invalid(
+                "reference window must be 0 to 800 days", field="reference_window_days"
+            )
+        for window in season.peak_windows:
+            self._check_window(window)
+
+    @staticmethod
+    def _check_window(window: PeakWindow) -> None:
+        """Raise Invalid when a peak window is malformed."""
+        if not (HHMM_RE.match(window.start) and HHMM_RE.match(window.end)):
+            raise Invalid("peak window times must be HH:MM", field="peak_windows")
+        if window.end <= window.start:
+            raise Invalid(
+                "a peak window must end after it starts", field="peak_windows"
+            )
+        if not window.months or any(not 1 <= m <= 12 for m in window.months):
+            raise Invalid("peak window months must be 1 to 12", field="peak_windows")
+        if not window.weekdays or any(not 0 <= d <= 6 for d in window.weekdays):
+            raise Invalid("peak window weekdays must be 0 to 6", field="peak_windows")
+
+    async def create_season(self, actor: User | None, season: Season) -> Season:
+        """Create a season (admin)."""
+        if actor is not None:
+            self._require_admin(actor)
+        self._check_season(season)
+        await self.storage.add_season(season)
+        await self.audit(actor, "season.create", "season", season.id, name=season.name)
+        return season
+
+    async def update_season(self, actor: User, season: Season) -> Season:
+        """Change a season's dates, challenges, peak windows or settings (admin)."""
+        self._require_admin(actor)
+        if await self.storage.get_season(season.id) is None:
+            raise NotFound("no such season")
+        self._check_season(season)
+        await self.storage.update_season(season)
+        await self.audit(actor, "season.update", "season", season.id, name=season.name)
+        return season
+
+    async def add_peak_event(  # noqa: PLR0917
+        self,
+        actor: User,
+        season_id: str,
+        start: datetime,
+        end: datetime,
+        multiplier: float = 3.0,
+        note: str = "",
+    ) -> PeakEvent:
+        """Announce a peak event in a season (admin)."""
+        self._require_admin(actor)
+        season = await self.require_season(season_id)
+        if end <= start:
+            raise Invalid("a peak event must end after it starts", field="end")
+        _check_number(multiplier, "multiplier", 1, 10)
+        event = PeakEvent(
+            season_id=season.id,
+            start=start,
+            end=end,
+            multiplier=multiplier,
+            note=_check_text(note, "note", 0, 200),
+            created_at=self.now(),
+        )
+        await self.storage.add_peak_event(event)
+        await self.audit(
+            actor, "peak_event.create", "peak_event", event.id, start=start.isoformat()
+        )
+        return event
+
+    async def delete_peak_event(self, actor: User, event_id: str) -> None:
+        """Cancel a peak event (admin)."""
+        self._require_admin(actor)
+        if not await self.storage.delete_peak_event(event_id):
+            raise NotFound("no such peak event")
+        await self.audit(actor, "peak_event.delete", "peak_event", event_id)
+
+    async def peak_events(self, season: Season | None = None) -> list[PeakEvent]:
+        """Return the peak events that are in progress or upcoming."""
+        now = self.now()
+        events = await self.storage.list_peak_events(season.id if season else None)
+        return [e for e in events if e.end > now]
+
+    # --- teams -----------------------------------------------------------------------
+    async def get_team(self, team_id: str) -> Team:
+        """Return a team or raise NotFound."""
+        team = await self.storage.get_team(team_id)
+        if team is None:
+            raise NotFound("no such team")
+        return team
+
+    async def team_of(self, user: User, season: Season | None = None) -> Team | None:
+        """Return the player's team in a season (the current one by default)."""
+        season = season or await self.current_season()
+        if season is None:
+            return None
+        membership = await self.storage.get_membership(user.id, season.id)
+        if membership is None:
+            return None
+        return await self.storage.get_team(membership.team_id)
+
+    async def team_members(self, team: Team) -> list[User]:
+        """Return a team's members, captain first then by joining date."""
+        memberships = await self.storage.list_memberships(team_id=team.id)
+        users = [await self.storage.get_user(m.user_id) for m in memberships]
+        members = [u for u in users if u is not None]
+        return sorted(members, key=lambda u: u.id != team.captain_id)
+
+    async def _new_team(self, name: str, season: Season, captain: User | None) -> Team:
+        """Store a new team with a unique name in its season and a fresh invite code."""
+        name = _check_text(name, "name", 2, 40)
+        for team in await self.storage.list_teams(season.id):
+            if team.name.casefold() == name.casefold():
+                raise Conflict(
+                    "a team with this name already exists in this season",
+                    field="name",
+                    code="team_name_taken",
+                )
+        for _attempt in range(5):
+            team = Team(
+                name=name,
+                invite_code=auth.new_invite_code(),
+                captain_id=captain.id if captain else None,
+                season_id=season.id,
+                created_at=self.now(),
+            )
+            try:
+                await self.storage.add_team(team)
+            except ConflictError as err:
+                if err.field == "invite_code":
+                    continue
+                raise Conflict(
+                    "a team with this name already exists in this season",
+                    field="name",
+                    code="team_name_taken",
+                ) from err
+            return team
+        raise Conflict(
+            "could not allocate an invite code, try again"
+        )  # pragma: no cover
+
+    async def _add_member(self, user: User, team: Team, season: Season) -> None:
+        """Add a player to a team, enforcing one team per season and the size limit."""
+        if await self.storage.get_membership(user.id, season.id) is not None:
+            raise Conflict(
+                "you are already in a team this season; leave it first",
+                code="already_in_team",
+            )
+        members = await self.storage.list_memberships(team_id=team.id)
+        if len(members) >= season.team_size_limit:
+            raise Conflict(
+                f"this team is full ({season.team_size_limit} members at most)",
+                code="team_full",
+            )
+        try:
+            await self.storage.add_membership(
+                Membership(
+                    team_id=team.id,
+                    user_id=user.id,
+                    season_id=season.id,
+                    joined_at=self.now(),
+                )
+            )
+        except ConflictError as err:
+            raise Conflict(
+                "you are already in a team this season; leave it first",
+                code="already_in_team",
+            ) from err
+
+    async def create_team(self, user: User, name: str) -> Team:
+        """Create a team in the current season; its creator becomes captain."""
+        season = await self.require_season()
+        if await self.storage.get_membership(user.id, season.id) is not None:
+            raise Conflict(
+                "you are already in a team this season; leave it first",
+                code="already_in_team",
+            )
+        team = await self._new_team(name, season, user)
+        try:
+            await self._add_member(user, team, season)
+        except Conflict:
+            await self.storage.delete_team(team.id)
+            raise
+        return team
+
+    async def join_team(self, user: User, invite_code: str) -> Team:
+        """Join a team with its invite code."""
+        code = invite_code.strip().upper()
+        team = await self.storage.get_team_by_invite_code(code) if code else None
+        if team is None:
+            raise NotFound("no team has this invite code", field="invite_code")
+        season = await self.require_season(team.season_id)
+        await self._add_member(user, team, season)
+        return team
+
+    async def _drop_member(self, team: Team, user_id: str) -> None:
+        """Remove a membership; hand captaincy over or delete the emptied team."""
+        await self.storage.delete_membership(user_id, team.season_id)
+        if team.captain_id != user_id:
+            return
+        remaining = await self.storage.list_memberships(team_id=team.id)
+        if remaining:
+            team.captain_id = remaining[0].user_id
+            await self.storage.update_team(team)
+        else:
+            await self.storage.delete_team(team.id)
+
+    async def leave_team(self, user: User) -> None:
+        """Leave one's team of the current season."""
+        team = await self.team_of(user)
+        if team is None:
+            raise NotFound("you are not in a team this season")
+        await self._drop_member(team, user.id)
+
+    async def remove_member(self, actor: User, team_id: str, user_id: str) -> None:
+        """Remove a member from a team (its captain or an admin)."""
+        team = await self.get_team(team_id)
+        try:
+            auth.require_captain_or_admin(actor, team)
+        except auth.PermissionDenied as err:
+            raise Forbidden("only the team captain or an admin can do this") from err
+        membership = await self.storage.get_membership(user_id, team.season_id)
+        if membership is None or membership.team_id != team.id:
+            raise NotFound("this player is not in the team")
+        if user_id == actor.id:
+            raise Conflict(
+                "use 'leave team' to leave your own team", code="self_removal"
+            )
+        await self._drop_member(team, user_id)
+        await self.audit(actor, "team.remove_member", "team", team.id, user_id=user_id)
+
+    async def verify_action(
+        self,
+        actor: User,
+        declaration_id: str,
+        verification: Verification = Verification.VERIFIED,
+    ) -> ActionDeclaration:
+        """Confirm (or reset) a member's declared action (team captain or admin)."""
+        declaration = await self.storage.get_action_declaration(declaration_id)
+        if declaration is None:
+            raise NotFound("no such declared action")
+        if not actor.is_admin:
+            if declaration.user_id == actor.id:
+                raise Forbidden("you cannot verify your own actions")
+            allowed = False
+            for membership in await self.storage.list_memberships(
+                user_id=declaration.user_id
+            ):
+                team = await self.storage.get_team(membership.team_id)
+                if team is not None and team.captain_id == actor.id:
+                    allowed = True
+            if not allowed:
+                raise Forbidden("only the player's team captain or an admin can verify")
+            if verification is Verification.SENSOR:
+                raise Forbidden("only an admin can mark an action as sensor-confirmed")
+        declaration.verification = verification
+        declaration.verified_by = (
+            None if verification is Verification.SELF else actor.id
+        )
+        await self.storage.update_action_declaration(declaration)
+        await self.audit(
+            actor,
+            "action.verify",
+            "action_declaration",
+            declaration.id,
+            user_id=declaration.user_id,
+            verification=verification.value,
+        )
+        return declaration
+
+    # --- admin: users and teams ----------------------------------------------------
+    @staticmethod
+    def _require_admin(actor: User) -> None:
+        """Raise Forbidden unless the actor is an admin."""
+        if not actor.is_admin:
+            raise Forbidden("admin role required")
+
+    async def set_disabled(self, actor: User, user_id: str, disabled: bool) -> User:
+        """Disable or re-enable an account (admin); its tokens stop working."""
+        self._require_admin(actor)
+        user = await self.get_user(user_id)
+        if user.id == actor.id and disabled:
+            raise Conflict("you cannot disable your own account", code="self_disable")
+        user.disabled = disabled
+        await self.storage.update_user(user)
+        await self.audit(
+            actor, "user.disable" if disabled else "user.enable", "user", user.id
+        )
+        return user
+
+    async def reset_password(
+        self, actor: User, user_id: str, new_password: str | None = None
+    ) -> str:
+        """Set a new password for an account (admin); return it to hand over."""
+        self._require_admin(actor)
+        user = await self.get_user(user_id)
+        password = new_password or secrets.token_urlsafe(12)
+        check_password(password)
+        user.password_hash = auth.hash_password(password)
+        await self.storage.update_user(user)
+        for token in await self.storage.list_tokens(user.id):
+            await self.storage.delete_token(token.id)
+        await self.audit(actor, "user.reset_password", "user", user.id)
+        return password
+
+    async def set_role(self, actor: User, user_id: str, role: Role) -> User:
+        """Grant or remove the admin role (admin)."""
+        self._require_admin(actor)
+        user = await self.get_user(user_id)
+        if user.id == actor.id and role is not Role.ADMIN:
+            raise Conflict("you cannot remove your own admin role", code="self_demote")
+        user.role = role
+        await self.storage.update_user(user)
+        await self.audit(actor, "user.set_role", "user", user.id, role=role.value)
+        return user
+
+    async def set_prm_verified(self, actor: User, user_id: str, verified: bool) -> User:
+        """Mark a player's PRM as verified (or not) by hand (admin)."""
+        self._require_admin(actor)
+        user = await self.get_user(user_id)
+        if verified and not user.prm:
+            raise Conflict("this player has no PRM to verify", code="no_prm")
+        user.prm_verified = verified
+        await self.storage.update_user(user)
+        await self.audit(
+            actor, "user.verify_prm", "user", user.id, verified=verified, prm=user.prm
+        )
+        return user
+
+    async def change_team(
+        self,
+        actor: User,
+        user_id: str,
+        team_id: str | None,
+        season_id: str | None = None,
+    ) -> None:
+        """Move a player to another team, or out of any team (admin)."""
+        self._require_admin(actor)
+        user = await self.get_user(user_id)
+        if team_id is not None:
+            team = await self.get_team(team_id)
+            season = await self.require_season(team.season_id)
+        else:
+            season = await self.require_season(season_id)
+        previous = await self.team_of(user, season)
+        if previous is not None:
+            if team_id == previous.id:
+                return
+            await self._drop_member(previous, user.id)
+        if team_id is not None:
+            await self._add_member(user, team, season)
+            if team.captain_id is None:
+                team.captain_id = user.id
+                await self.storage.update_team(team)
+        await self.audit(
+            actor,
+            "user.change_team",
+            "user",
+            user.id,
+            from_team=previous.id if previous else None,
+            to_team=team_id,
+        )
+
+    async def admin_create_team(
+        self, actor: User, name: str, season_id: str | None = None
+    ) -> Team:
+        """Create an empty team (admin); its first member becomes captain."""
+        self._require_admin(actor)
+        season = await self.require_season(season_id)
+        team = await self._new_team(name, season, None)
+        await self.audit(actor, "team.create", "team", team.id, name=team.name)
+        return team
+
+    async def rename_team(self, actor: User, team_id: str, name: str) -> Team:
+        """Rename a team (admin)."""
+        self._require_admin(actor)
+        team = await self.get_team(team_id)
+        name = _check_text(name, "name", 2, 40)
+        for other in await self.storage.list_teams(team.season_id):
+            if other.id != team.id and other.name.casefold() == name.casefold():
+                raise Conflict(
+                    "a team with this name already exists in this season",
+                    field="name",
+                    code="team_name_taken",
+                )
+        old = team.name
+        team.name = name
+        try:
+            await self.storage.update_team(team)
+        except ConflictError as err:
+            raise Conflict(
+                "a team with this name already exists", code="team_name_taken"
+            ) from err
+        await self.audit(actor, "team.rename", "team", team.id, old=old, new=name)
+        return team
+
+    async def merge_teams(self, actor: User, source_id: str, target_id: str) -> Team:
+        """Move every member of one team into another and delete the first (admin)."""
+        self._require_admin(actor)
+        if source_id == target_id:
+            raise Invalid("cannot merge a team into itself", field="target_id")
+        source = await self.get_team(source_id)
+        target = await self.get_team(target_id)
+        if source.season_id != target.season_id:
+            raise Conflict("teams of different seasons cannot merge", code="season")
+        season = await self.require_season(target.season_id)
+        moving = await self.storage.list_memberships(team_id=source.id)
+        staying = await self.storage.list_memberships(team_id=target.id)
+        if len(moving) + len(staying) > season.team_size_limit:
+            raise Conflict(
+                f"the merged team would exceed {season.team_size_limit} members",
+                code="team_full",
+            )
+        await self.storage.delete_team(source.id)
+        for membership in moving:
+            await self.storage.add_membership(
+                Membership(
+                    team_id=target.id,
+                    user_id=membership.user_id,
+                    season_id=membership.season_id,
+                    joined_at=membership.joined_at,
+                )
+            )
+        if target.captain_id is None and moving:
+            target.captain_id = source.captain_id or moving[0].user_id
+            await self.storage.update_team(target)
+        await self.audit(
+            actor,
+            "team.merge",
+            "team",
+            target.id,
+            source=source.id,
+            source_name=source.name,
+            moved=[m.user_id for m in moving],
+        )
+        return target
+
+    async def delete_team(self, actor: User, team_id: str) -> None:
+        """Delete a team; its members become teamless (admin)."""
+        self._require_admin(actor)
+        team = await self.get_team(team_id)
+        members = await self.storage.list_memberships(team_id=team.id)
+        await self.storage.delete_team(team.id)
+        await self.audit(
+            actor,
+            "team.delete",
+            "team",
+            team.id,
+            name=team.name,
+            members=[m.user_id for m in members],
+        )
+
+    # --- catalogue -------------------------------------------------------------------
+    async def save_catalogue_action(
+        self, actor: User | None, action: CatalogueAction
+    ) -> CatalogueAction:
+        """Add or change an action of the catalogue (admin)."""
+        if actor is not None:
+            self._require_admin(actor)
+        if not re.match(r"^[a-z0-9_]{2,64}$", action.id):
+            raise Invalid("action id must be 2 to 64 of a-z, 0-9, _", field="id")
+        if action.domain not in DOMAINS:
+            raise Invalid(f"domain must be one of {', '.join(DOMAINS)}", field="domain")
+        if action.level not in (1, 2, 3, 4):
+            raise Invalid("level must be 1 to 4", field="level")
+        _check_number(action.base_points, "base_points", -500, 500)
+        action.title_fr = _check_text(action.title_fr, "title_fr", 1, 200)
+        action.title_en = _check_text(action.title_en, "title_en", 1, 200)
+        created = await self.storage.upsert_catalogue_action(action)
+        if actor is not None:
+            await self.audit(
+                actor,
+                "catalogue.create" if created else "catalogue.update",
+                "catalogue_action",
+                action.id,
+            )
+        return action
+
+    async def delete_catalogue_action(self, actor: User, action_id: str) -> None:
+        """Remove an action from the catalogue (admin)."""
+        self._require_admin(actor)
+        if not await self.storage.delete_catalogue_action(action_id):
+            raise NotFound("no such action in the catalogue")
+        await self.audit(actor, "catalogue.delete", "catalogue_action", action_id)
+
+    async def seed_catalogue(self) -> int:
+        """Load the shipped catalogue when the stored one is empty; return how many."""
+        if await self.storage.list_catalogue():
+            return 0
+        import json
+
+        from game_server.rules.catalogue import CATALOGUE_FILE
+
+        data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+        for entry in data["actions"]:
+            await self.storage.upsert_catalogue_action(
+                CatalogueAction(
+                    id=entry["id"],
+                    domain=entry["domain"],
+                    level=int(entry["level"]),
+                    base_points=float(entry["base_points"]),
+                    recurring=bool(entry.get("recurring", False)),
+                    title_fr=entry["title"]["fr"],
+                    title_en=entry["title"]["en"],
+                )
+            )
+        return len(data["actions"])
+
+    # --- data a household sends -----------------------------------------------------
+    async def _oldest_day(self) -> date:
+        """Return the oldest day a household may still send data for."""
+        season = await self.current_season()
+        if season is None:
+            return self.today() - timedelta(days=NO_SEASON_WINDOW_DAYS)
+        return season.start - timedelta(days=season.reference_window_days)
+
+    async def _check_day(self, day: date, field: str = "day") -> None:
+        """Raise Invalid when a day is in the future or before the reference window."""
+        if day > self.today():
+            raise Invalid("the day is in the future", field=field, code="day_in_future")
+        oldest = await self._oldest_day()
+        if day < oldest:
+            raise Invalid(
+                f"the day is before the season's reference window ({oldest})",
+                field=field,
+                code="day_too_old",
+            )
+
+    async def record_reading(
+        self, user: User, day: date, data: ReadingInput
+    ) -> tuple[DailyReading, bool]:
+        """Store (or replace) a household's day; return it and whether it was new."""
+        await self._check_day(day)
+        for name in (
+            "import_kwh",
+            "export_kwh",
+            "production_kwh",
+            "battery_charge_kwh",
+            "battery_discharge_kwh",
+        ):
+            _check_number(getattr(data, name), name, 0, MAX_DAY_KWH)
+        _check_number(data.t_mean_c, "t_mean_c", -50, 60)
+        day_slots = half_hours(day)
+        for name in ("import_slots", "export_slots"):
+            slots = getattr(data, name)
+            if slots is None:
+                continue
+            if len(slots) > day_slots:
+                raise Invalid(
+                    f"{name} holds at most {day_slots} half-hours on {day}", field=name
+                )
+            for value in slots:
+                _check_number(value, name, 0, MAX_SLOT_KWH)
+            if sum(v for v in slots if v is not None) > MAX_DAY_KWH:
+                raise Invalid(f"{name} add up to an implausible day", field=name)
+        consumption = (
+            data.import_kwh
+            + data.production_kwh
+            - data.export_kwh
+            + (data.battery_discharge_kwh or 0)
+            - (data.battery_charge_kwh or 0)
+        )
+        if consumption < -0.5:
+            raise Invalid(
+                "export and battery charge exceed import and production",
+                field="export_kwh",
+                code="inconsistent",
+            )
+        if consumption > MAX_DAY_KWH:
+            raise Invalid("the day's consumption is implausible", field="import_kwh")
+        if data.source is ReadingSource.INDEX:
+            raise Invalid("source must be local or enedis", field="source")
+        reading = DailyReading(
+            user_id=user.id,
+            day=day,
+            import_kwh=data.import_kwh,
+            export_kwh=data.export_kwh,
+            production_kwh=data.production_kwh,
+            battery_charge_kwh=data.battery_charge_kwh,
+            battery_discharge_kwh=data.battery_discharge_kwh,
+            import_slots=data.import_slots,
+            export_slots=data.export_slots,
+            t_mean_c=data.t_mean_c,
+            source=data.source,
+            updated_at=self.now(),
+        )
+        created = await self.storage.upsert_reading(reading)
+        await scoring.on_data_changed(self.storage, user.id, day)
+        return reading, created
+
+    async def record_shedding_event(
+        self,
+        user: User,
+        *,
+        event_id: str,
+        start: datetime,
+        end: datetime,
+        declared_w: float,
+        measured_w: float | None = None,
+    ) -> tuple[SheddingEvent, bool]:
+        """Store a shedding event once per client id; return it and whether it was new."""
+        try:
+            event_id = str(uuid.UUID(event_id))
+        except ValueError as err:
+            raise Invalid("id must be a UUID", field="id") from err
+        if end <= start:
+            raise Invalid("end must be after start", field="end")
+        if end - start > MAX_EVENT:
+            raise Invalid("a shedding event lasts at most 24 hours", field="end")
+        if end > self.now() + CLOCK_SKEW:
+            raise Invalid("the event ends in the future", field="end", code="in_future")
+        await self._check_day(start.astimezone(PARIS).date(), "start")
+        _check_number(declared_w, "declared_w", 1, MAX_POWER_W)
+        _check_number(measured_w, "measured_w", 0, MAX_POWER_W)
+        event = SheddingEvent(
+            id=event_id,
+            user_id=user.id,
+            start=start.astimezone(UTC),
+            end=end.astimezone(UTC),
+            declared_w=declared_w,
+            measured_w=measured_w,
+            created_at=self.now(),
+        )
+        stored, created = await self.storage.add_shedding_event(event)
+        if not created and (
+            stored.start != event.start
+            or stored.end != event.end
+            or stored.declared_w != event.declared_w
+            or stored.measured_w != event.measured_w
+        ):
+            raise Conflict(
+                "a different shedding event was already sent with this id",
+                field="id",
+                code="id_reused",
+            )
+        if created:
+            await scoring.on_data_changed(self.storage, user.id, event.start.date())
+        return stored, created
+
+    async def declare_action(
+        self, user: User, action_id: str, day: date, evidence: str | None = None
+    ) -> ActionDeclaration:
+        """Declare an action of the catalogue (one-off: once; recurring: once a week)."""
+        action = await self.storage.get_catalogue_action(action_id)
+        if action is None or not action.enabled:
+            raise Invalid("unknown action", field="action_id", code="unknown_action")
+        await self._check_day(day, "date")
+        if evidence is not None:
+            evidence = _check_text(evidence, "evidence", 0, 1000) or None
+        season = await self.current_season()
+        since = season.start if season else None
+        previous = [
+            d
+            for d in await self.storage.list_action_declarations(user.id, start=since)
+            if d.action_id == action_id
+        ]
+        if action.recurring:
+            week = day.isocalendar()[:2]
+            if any(d.day.isocalendar()[:2] == week for d in previous):
+                raise Conflict(
+                    "this action is already declared for that week",
+                    code="already_declared",
+                )
+        elif previous:
+            raise Conflict("this action is already declared", code="already_declared")
+        declaration = ActionDeclaration(
+            user_id=user.id,
+            action_id=action_id,
+            day=day,
+            evidence=evidence,
+            created_at=self.now(),
+        )
+        await self.storage.add_action_declaration(declaration)
+        await scoring.on_data_changed(self.storage, user.id, day)
+        return declaration
+
+    async def record_meter_index(
+        self,
+        user: User,
+        day: date,
+        import_index_kwh: float,
+        export_index_kwh: float | None = None,
+    ) -> tuple[MeterIndex, bool]:
+        """Store a simplified-mode household's meter index of a day."""
+        if user.mode is not Mode.SIMPLIFIED:
+            raise Forbidden(
+                "meter indexes are typed in by simplified-mode households only",
+                code="wrong_mode",
+            )
+        await self._check_day(day, "date")
+        _check_number(import_index_kwh, "import_index_kwh", 0, 10_000_000)
+        _check_number(export_index_kwh, "export_index_kwh", 0, 10_000_000)
+        for other in await self.storage.list_meter_indexes(user.id):
+            if other.day == day:
+                continue
+            earlier = other.day < day
+            for name, mine, theirs in (
+                ("import_index_kwh", import_index_kwh, other.import_index_kwh),
+                ("export_index_kwh", export_index_kwh, other.export_index_kwh),
+            ):
+                if mine is None or theirs is None:
+                    continue
+                if (earlier and mine < theirs) or (not earlier and mine > theirs):
+                    raise Invalid(
+                        f"a meter index only goes up (it was {theirs:g} on {other.day})",
+                        field=name,
+                        code="index_decreasing",
+                    )
+        index = MeterIndex(
+            user_id=user.id,
+            day=day,
+            import_index_kwh=import_index_kwh,
+            export_index_kwh=export_index_kwh,
+            created_at=self.now(),
+        )
+        created = await self.storage.upsert_meter_index(index)
+        await scoring.on_data_changed(self.storage, user.id, day)
+        return index, created
+
+    # --- scores and KPIs -------------------------------------------------------------
+    async def player_score(self, user: User, season: Season) -> dict[str, Any]:
+        """Return a player's stored season score (see ``scoring``)."""
+        return await scoring.player_score(self.storage, season, user)
+
+    async def leaderboard(
+        self, season: Season, challenge: str | None = None
+    ) -> dict[str, Any]:
+        """Return the stored season rankings of players and teams."""
+        if challenge is not None and challenge not in season.challenges:
+            raise Invalid(
+                f"challenge must be one of {', '.join(season.challenges)}",
+                field="challenge",
+            )
+        return await scoring.leaderboard(self.storage, season, challenge)
+
+    async def kpis(self, season: Season | None = None) -> dict[str, Any]:
+        """Return the admin page's counters (players, teams, data, actions)."""
+        users = await self.storage.list_users()
+        players = [u for u in users if u.role is Role.PLAYER]
+        since = self.today() - timedelta(days=7)
+        recent = await self.storage.list_readings(start=since)
+        active = {r.user_id for r in recent}
+        declarations = await self.storage.list_action_declarations(
+            start=season.start if season else None
+        )
+        events = await self.storage.list_shedding_events()
+        shed_kwh = (
+            sum(
+                (e.end - e.start).total_seconds()
+                / 3600
+                * (e.measured_w or e.declared_w)
+                for e in events
+            )
+            / 1000
+        )
+        teams = await self.storage.list_teams(season.id if season else None)
+        return {
+            "players": len(players),
+            "players_active_7d": len([u for u in players if u.id in active]),
+            "players_verified": len([u for u in players if u.prm_verified]),
+            "players_disabled": len([u for u in players if u.disabled]),
+            "players_simplified": len(
+                [u for u in players if u.mode is Mode.SIMPLIFIED]
+            ),
+            "teams": len(teams),
+            "actions_declared": len(declarations),
+            "actions_verified": len(
+                [d for d in declarations if d.verification is not Verification.SELF]
+            ),
+            "shedding_events": len(events),
+            "shedding_kwh_reported": round(shed_kwh, 3),
+        }

@@ -1,0 +1,836 @@
+"""The storage interface of the game server, shared by the SQLite and MongoDB backends.
+
+``Storage`` is the abstract interface the service layer, the API and the web pages use.
+``RecordStorage`` implements every domain method once, on top of a handful of record
+primitives (insert, upsert, update, get, find, delete) that each backend provides; the
+collections, their keys and their unique constraints are declared in ``COLLECTIONS`` so that
+both backends enforce the same rules.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+import functools
+from typing import Any, get_args, get_origin
+
+from game_server import models
+from game_server.codec import CodecError, _hints, encode_value, from_record, to_record
+
+
+class StorageError(Exception):
+    """The storage failed."""
+
+
+class ConflictError(StorageError):
+    """A unique constraint refused the change; ``field`` names it (e.g. ``prm``)."""
+
+    def __init__(self, field: str, message: str | None = None) -> None:
+        """Store the name of the constraint that refused the change."""
+        super().__init__(message or f"{field} already exists")
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A collection (table) of one model: its key and unique constraints."""
+
+    name: str
+    model: type[Any]
+    key: tuple[str, ...]
+    uniques: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(constraint name, fields); a null field never conflicts."""
+    indexes: tuple[tuple[str, ...], ...] = ()
+    order: str | None = None
+    """Default sort field."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Return the field names of the model."""
+        return tuple(f.name for f in fields(self.model))
+
+    @property
+    def json_columns(self) -> frozenset[str]:
+        """Return the fields stored as JSON text in SQL (lists, dicts, nested records)."""
+        hints = _hints(self.model)
+        found = set()
+        for name in self.columns:
+            kind = hints[name]
+            options = get_args(kind) if get_origin(kind) is not None else (kind,)
+            if any(get_origin(opt) in (list, dict) for opt in (kind, *options)):
+                found.add(name)
+        return frozenset(found)
+
+    @property
+    def bool_columns(self) -> frozenset[str]:
+        """Return the boolean fields (integers in SQL)."""
+        hints = _hints(self.model)
+        return frozenset(name for name in self.columns if hints[name] is bool)
+
+
+USERS = Collection(
+    "users",
+    models.User,
+    ("id",),
+    uniques=(("username", ("username",)), ("prm", ("prm",))),
+    order="created_at",
+)
+SEASONS = Collection("seasons", models.Season, ("id",), order="start")
+TEAMS = Collection(
+    "teams",
+    models.Team,
+    ("id",),
+    uniques=(
+        ("team_name", ("season_id", "name")),
+        ("invite_code", ("invite_code",)),
+    ),
+    order="created_at",
+)
+MEMBERSHIPS = Collection(
+    "memberships",
+    models.Membership,
+    ("user_id", "season_id"),
+    indexes=(("team_id",),),
+    order="joined_at",
+)
+READINGS = Collection(
+    "readings",
+    models.DailyReading,
+    ("user_id", "day"),
+    indexes=(("day",),),
+    order="day",
+)
+SHEDDING = Collection(
+    "shedding_events",
+    models.SheddingEvent,
+    ("user_id", "id"),
+    indexes=(("start",),),
+    order="start",
+)
+CATALOGUE = Collection("catalogue", models.CatalogueAction, ("id",), order="id")
+DECLARATIONS = Collection(
+    "action_declarations",
+    models.ActionDeclaration,
+    ("id",),
+    indexes=(("user_id", "day"),),
+    order="day",
+)
+METER_INDEXES = Collection(
+    "meter_indexes", models.MeterIndex, ("user_id", "day"), order="day"
+)
+TOKENS = Collection(
+    "api_tokens",
+    models.ApiToken,
+    ("id",),
+    uniques=(("token_hash", ("token_hash",)),),
+    indexes=(("user_id",),),
+    order="created_at",
+)
+AUDIT = Collection(
+    "audit_log", models.AuditEntry, ("id",), indexes=(("at",),), order="at"
+)
+PEAK_EVENTS = Collection(
+    "peak_events", models.PeakEvent, ("id",), indexes=(("season_id",),), order="start"
+)
+SCORES = Collection(
+    "scores",
+    models.ScoreEntry,
+    ("season_id", "user_id", "challenge", "month"),
+    order="month",
+)
+
+# In dependency order: importing follows it, deleting goes backwards.
+COLLECTIONS: tuple[Collection, ...] = (
+    USERS,
+    SEASONS,
+    TEAMS,
+    MEMBERSHIPS,
+    READINGS,
+    SHEDDING,
+    CATALOGUE,
+    DECLARATIONS,
+    METER_INDEXES,
+    TOKENS,
+    AUDIT,
+    PEAK_EVENTS,
+    SCORES,
+)
+EXPORT_FORMAT = "sunshare-game-export"
+EXPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """An inclusive range on one field (None = open end)."""
+
+    field: str
+    low: Any = None
+    high: Any = None
+
+
+def _key_value(value: Any) -> Any:
+    """Return the stored form of a value used in a filter."""
+    if isinstance(value, datetime | date):
+        return to_record_value(value)
+    return value
+
+
+def to_record_value(value: Any) -> Any:
+    """Return the stored form of a single value."""
+    return encode_value(value)
+
+
+def _sort_key(key: tuple[str, ...], record: dict[str, Any]) -> list[str]:
+    """Return a record's key values as a sort key."""
+    return [str(record[k]) for k in key]
+
+
+class Storage(ABC):
+    """Everything the game server stores: the interface the service layer uses."""
+
+    # --- lifecycle -------------------------------------------------------------------
+    @abstractmethod
+    async def open(self) -> None:
+        """Open the database and apply migrations or indexes."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the database."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """Return whether the database answers."""
+
+    # --- users -----------------------------------------------------------------------
+    @abstractmethod
+    async def add_user(self, user: models.User) -> None:
+        """Store a new account (ConflictError ``username`` or ``prm``)."""
+
+    @abstractmethod
+    async def update_user(self, user: models.User) -> None:
+        """Replace an account (ConflictError ``prm``)."""
+
+    @abstractmethod
+    async def get_user(self, user_id: str) -> models.User | None:
+        """Return an account by id."""
+
+    @abstractmethod
+    async def get_user_by_username(self, username: str) -> models.User | None:
+        """Return an account by its (normalised) username."""
+
+    @abstractmethod
+    async def get_user_by_prm(self, prm: str) -> models.User | None:
+        """Return the account holding a PRM."""
+
+    @abstractmethod
+    async def list_users(self) -> list[models.User]:
+        """Return every account, oldest first."""
+
+    # --- seasons ---------------------------------------------------------------------
+    @abstractmethod
+    async def add_season(self, season: models.Season) -> None:
+        """Store a new season."""
+
+    @abstractmethod
+    async def update_season(self, season: models.Season) -> None:
+        """Replace a season."""
+
+    @abstractmethod
+    async def get_season(self, season_id: str) -> models.Season | None:
+        """Return a season by id."""
+
+    @abstractmethod
+    async def list_seasons(self) -> list[models.Season]:
+        """Return every season, by start date."""
+
+    # --- teams and memberships ------------------------------------------------------
+    @abstractmethod
+    async def add_team(self, team: models.Team) -> None:
+        """Store a new team (ConflictError ``team_name`` or ``invite_code``)."""
+
+    @abstractmethod
+    async def update_team(self, team: models.Team) -> None:
+        """Replace a team (ConflictError ``team_name``)."""
+
+    @abstractmethod
+    async def get_team(self, team_id: str) -> models.Team | None:
+        """Return a team by id."""
+
+    @abstractmethod
+    async def get_team_by_invite_code(self, code: str) -> models.Team | None:
+        """Return the team with an invite code."""
+
+    @abstractmethod
+    async def list_teams(self, season_id: str | None = None) -> list[models.Team]:
+        """Return the teams (of one season), oldest first."""
+
+    @abstractmethod
+    async def delete_team(self, team_id: str) -> None:
+        """Delete a team and its memberships."""
+
+    @abstractmethod
+    async def add_membership(self, membership: models.Membership) -> None:
+        """Store a membership (ConflictError ``membership``: one team per season)."""
+
+    @abstractmethod
+    async def get_membership(
+        self, user_id: str, season_id: str
+    ) -> models.Membership | None:
+        """Return a player's membership in a season."""
+
+    @abstractmethod
+    async def list_memberships(
+        self,
+        *,
+        team_id: str | None = None,
+        season_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[models.Membership]:
+        """Return memberships matching every given filter, oldest first."""
+
+    @abstractmethod
+    async def delete_membership(self, user_id: str, season_id: str) -> bool:
+        """Delete a membership; return whether it existed."""
+
+    # --- readings, shedding, meter indexes ------------------------------------------
+    @abstractmethod
+    async def upsert_reading(self, reading: models.DailyReading) -> bool:
+        """Store or replace a day's reading; return whether it was new."""
+
+    @abstractmethod
+    async def get_reading(self, user_id: str, day: date) -> models.DailyReading | None:
+        """Return a household's reading of a day."""
+
+    @abstractmethod
+    async def list_readings(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.DailyReading]:
+        """Return readings (of one household) between two days inclusive, by day."""
+
+    @abstractmethod
+    async def add_shedding_event(
+        self, event: models.SheddingEvent
+    ) -> tuple[models.SheddingEvent, bool]:
+        """Store an event unless its id exists; return the stored one and whether new."""
+
+    @abstractmethod
+    async def list_shedding_events(
+        self,
+        user_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[models.SheddingEvent]:
+        """Return shedding events starting between two instants, by start."""
+
+    @abstractmethod
+    async def upsert_meter_index(self, index: models.MeterIndex) -> bool:
+        """Store or replace a day's meter index; return whether it was new."""
+
+    @abstractmethod
+    async def list_meter_indexes(self, user_id: str) -> list[models.MeterIndex]:
+        """Return a household's meter indexes by day."""
+
+    # --- catalogue and declarations -------------------------------------------------
+    @abstractmethod
+    async def upsert_catalogue_action(self, action: models.CatalogueAction) -> bool:
+        """Store or replace an action of the catalogue; return whether it was new."""
+
+    @abstractmethod
+    async def get_catalogue_action(
+        self, action_id: str
+    ) -> models.CatalogueAction | None:
+        """Return an action of the catalogue."""
+
+    @abstractmethod
+    async def list_catalogue(self) -> list[models.CatalogueAction]:
+        """Return the catalogue by id."""
+
+    @abstractmethod
+    async def delete_catalogue_action(self, action_id: str) -> bool:
+        """Delete an action of the catalogue; return whether it existed."""
+
+    @abstractmethod
+    async def add_action_declaration(
+        self, declaration: models.ActionDeclaration
+    ) -> None:
+        """Store a declared action."""
+
+    @abstractmethod
+    async def update_action_declaration(
+        self, declaration: models.ActionDeclaration
+    ) -> None:
+        """Replace a declared action (e.g. after verification)."""
+
+    @abstractmethod
+    async def get_action_declaration(
+        self, declaration_id: str
+    ) -> models.ActionDeclaration | None:
+        """Return a declared action."""
+
+    @abstractmethod
+    async def list_action_declarations(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.ActionDeclaration]:
+        """Return declared actions (of one household) between two days, by day."""
+
+    # --- tokens ----------------------------------------------------------------------
+    @abstractmethod
+    async def add_token(self, token: models.ApiToken) -> None:
+        """Store an API token (its hash)."""
+
+    @abstractmethod
+    async def get_token_by_hash(self, token_hash: str) -> models.ApiToken | None:
+        """Return the token with a hash."""
+
+    @abstractmethod
+    async def list_tokens(self, user_id: str) -> list[models.ApiToken]:
+        """Return a player's tokens, oldest first."""
+
+    @abstractmethod
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record when a token was last used."""
+
+    @abstractmethod
+    async def delete_token(self, token_id: str) -> bool:
+        """Revoke a token; return whether it existed."""
+
+    # --- audit, peak events, scores -------------------------------------------------
+    @abstractmethod
+    async def add_audit(self, entry: models.AuditEntry) -> None:
+        """Append to the audit log."""
+
+    @abstractmethod
+    async def list_audit(
+        self, limit: int = 100, offset: int = 0
+    ) -> list[models.AuditEntry]:
+        """Return audit entries, newest first."""
+
+    @abstractmethod
+    async def add_peak_event(self, event: models.PeakEvent) -> None:
+        """Store a peak event."""
+
+    @abstractmethod
+    async def list_peak_events(
+        self, season_id: str | None = None
+    ) -> list[models.PeakEvent]:
+        """Return peak events (of one season) by start."""
+
+    @abstractmethod
+    async def delete_peak_event(self, event_id: str) -> bool:
+        """Delete a peak event; return whether it existed."""
+
+    @abstractmethod
+    async def replace_scores(
+        self, season_id: str, user_id: str, entries: list[models.ScoreEntry]
+    ) -> None:
+        """Replace a household's stored scores of a season."""
+
+    @abstractmethod
+    async def list_scores(
+        self, season_id: str, user_id: str | None = None
+    ) -> list[models.ScoreEntry]:
+        """Return stored scores of a season (of one household), by month."""
+
+    # --- backup ----------------------------------------------------------------------
+    @abstractmethod
+    async def export_data(self) -> dict[str, Any]:
+        """Return everything stored as a JSON-ready document."""
+
+    @abstractmethod
+    async def import_data(self, document: dict[str, Any]) -> None:
+        """Load an export into this (empty) storage."""
+
+
+class RecordStorage(Storage):
+    """The domain methods of ``Storage`` written once over record primitives."""
+
+    # --- primitives each backend implements -----------------------------------------
+    @abstractmethod
+    async def _insert(self, coll: Collection, record: dict[str, Any]) -> None:
+        """Insert a record (ConflictError on a key or unique constraint)."""
+
+    @abstractmethod
+    async def _upsert(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key; return whether it was new."""
+
+    @abstractmethod
+    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key; return whether it existed."""
+
+    @abstractmethod
+    async def _find(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Return records equal on ``where`` and inside ``span``, in default order."""
+
+    @abstractmethod
+    async def _delete(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records; return how many."""
+
+    @abstractmethod
+    async def _is_empty(self) -> bool:
+        """Return whether no collection holds any record."""
+
+    @abstractmethod
+    async def _bulk_insert(
+        self, coll: Collection, records: list[dict[str, Any]]
+    ) -> None:
+        """Insert many records at once."""
+
+    # --- helpers ---------------------------------------------------------------------
+    async def _one[T](self, coll: Collection, model: type[T], **where: Any) -> T | None:
+        """Return the first record matching as a model."""
+        rows = await self._find(
+            coll, {k: _key_value(v) for k, v in where.items()}, limit=1
+        )
+        return from_record(model, rows[0]) if rows else None
+
+    async def _many[T](
+        self,
+        coll: Collection,
+        model: type[T],
+        span: Range | None = None,
+        **where: Any,
+    ) -> list[T]:
+        """Return every record matching as models."""
+        clean = {k: _key_value(v) for k, v in where.items() if v is not None}
+        if span is not None:
+            span = Range(span.field, _key_value(span.low), _key_value(span.high))
+        return [
+            from_record(model, row) for row in await self._find(coll, clean, span=span)
+        ]
+
+    # --- users -----------------------------------------------------------------------
+    async def add_user(self, user: models.User) -> None:
+        """Store a new account (ConflictError ``username`` or ``prm``)."""
+        await self._insert(USERS, to_record(user))
+
+    async def update_user(self, user: models.User) -> None:
+        """Replace an account (ConflictError ``prm``)."""
+        await self._update(USERS, to_record(user))
+
+    async def get_user(self, user_id: str) -> models.User | None:
+        """Return an account by id."""
+        return await self._one(USERS, models.User, id=user_id)
+
+    async def get_user_by_username(self, username: str) -> models.User | None:
+        """Return an account by its (normalised) username."""
+        return await self._one(USERS, models.User, username=username)
+
+    async def get_user_by_prm(self, prm: str) -> models.User | None:
+        """Return the account holding a PRM."""
+        return await self._one(USERS, models.User, prm=prm)
+
+    async def list_users(self) -> list[models.User]:
+        """Return every account, oldest first."""
+        return await self._many(USERS, models.User)
+
+    # --- seasons ---------------------------------------------------------------------
+    async def add_season(self, season: models.Season) -> None:
+        """Store a new season."""
+        await self._insert(SEASONS, to_record(season))
+
+    async def update_season(self, season: models.Season) -> None:
+        """Replace a season."""
+        await self._update(SEASONS, to_record(season))
+
+    async def get_season(self, season_id: str) -> models.Season | None:
+        """Return a season by id."""
+        return await self._one(SEASONS, models.Season, id=season_id)
+
+    async def list_seasons(self) -> list[models.Season]:
+        """Return every season, by start date."""
+        return await self._many(SEASONS, models.Season)
+
+    # --- teams and memberships ------------------------------------------------------
+    async def add_team(self, team: models.Team) -> None:
+        """Store a new team (ConflictError ``team_name`` or ``invite_code``)."""
+        await self._insert(TEAMS, to_record(team))
+
+    async def update_team(self, team: models.Team) -> None:
+        """Replace a team (ConflictError ``team_name``)."""
+        await self._update(TEAMS, to_record(team))
+
+    async def get_team(self, team_id: str) -> models.Team | None:
+        """Return a team by id."""
+        return await self._one(TEAMS, models.Team, id=team_id)
+
+    async def get_team_by_invite_code(self, code: str) -> models.Team | None:
+        """Return the team with an invite code."""
+        return await self._one(TEAMS, models.Team, invite_code=code)
+
+    async def list_teams(self, season_id: str | None = None) -> list[models.Team]:
+        """Return the teams (of one season), oldest first."""
+        return await self._many(TEAMS, models.Team, season_id=season_id)
+
+    async def delete_team(self, team_id: str) -> None:
+        """Delete a team and its memberships."""
+        await self._delete(MEMBERSHIPS, {"team_id": team_id})
+        await self._delete(TEAMS, {"id": team_id})
+
+    async def add_membership(self, membership: models.Membership) -> None:
+        """Store a membership (ConflictError ``membership``: one team per season)."""
+        await self._insert(MEMBERSHIPS, to_record(membership))
+
+    async def get_membership(
+        self, user_id: str, season_id: str
+    ) -> models.Membership | None:
+        """Return a player's membership in a season."""
+        return await self._one(
+            MEMBERSHIPS, models.Membership, user_id=user_id, season_id=season_id
+        )
+
+    async def list_memberships(
+        self,
+        *,
+        team_id: str | None = None,
+        season_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[models.Membership]:
+        """Return memberships matching every given filter, oldest first."""
+        return await self._many(
+            MEMBERSHIPS,
+            models.Membership,
+            team_id=team_id,
+            season_id=season_id,
+            user_id=user_id,
+        )
+
+    async def delete_membership(self, user_id: str, season_id: str) -> bool:
+        """Delete a membership; return whether it existed."""
+        return (
+            await self._delete(
+                MEMBERSHIPS, {"user_id": user_id, "season_id": season_id}
+            )
+            > 0
+        )
+
+    # --- readings, shedding, meter indexes ------------------------------------------
+    async def upsert_reading(self, reading: models.DailyReading) -> bool:
+        """Store or replace a day's reading; return whether it was new."""
+        return await self._upsert(READINGS, to_record(reading))
+
+    async def get_reading(self, user_id: str, day: date) -> models.DailyReading | None:
+        """Return a household's reading of a day."""
+        return await self._one(READINGS, models.DailyReading, user_id=user_id, day=day)
+
+    async def list_readings(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.DailyReading]:
+        """Return readings (of one household) between two days inclusive, by day."""
+        return await self._many(
+            READINGS, models.DailyReading, Range("day", start, end), user_id=user_id
+        )
+
+    async def add_shedding_event(
+        self, event: models.SheddingEvent
+    ) -> tuple[models.SheddingEvent, bool]:
+        """Store an event unless its id exists; return the stored one and whether new."""
+        existing = await self._one(
+            SHEDDING, models.SheddingEvent, user_id=event.user_id, id=event.id
+        )
+        if existing is not None:
+            return existing, False
+        try:
+            await self._insert(SHEDDING, to_record(event))
+        except ConflictError:
+            # Sent twice at once: the other request stored it first.
+            stored = await self._one(
+                SHEDDING, models.SheddingEvent, user_id=event.user_id, id=event.id
+            )
+            if stored is None:
+                raise
+            return stored, False
+        return event, True
+
+    async def list_shedding_events(
+        self,
+        user_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[models.SheddingEvent]:
+        """Return shedding events starting between two instants, by start."""
+        return await self._many(
+            SHEDDING, models.SheddingEvent, Range("start", start, end), user_id=user_id
+        )
+
+    async def upsert_meter_index(self, index: models.MeterIndex) -> bool:
+        """Store or replace a day's meter index; return whether it was new."""
+        return await self._upsert(METER_INDEXES, to_record(index))
+
+    async def list_meter_indexes(self, user_id: str) -> list[models.MeterIndex]:
+        """Return a household's meter indexes by day."""
+        return await self._many(METER_INDEXES, models.MeterIndex, user_id=user_id)
+
+    # --- catalogue and declarations -------------------------------------------------
+    async def upsert_catalogue_action(self, action: models.CatalogueAction) -> bool:
+        """Store or replace an action of the catalogue; return whether it was new."""
+        return await self._upsert(CATALOGUE, to_record(action))
+
+    async def get_catalogue_action(
+        self, action_id: str
+    ) -> models.CatalogueAction | None:
+        """Return an action of the catalogue."""
+        return await self._one(CATALOGUE, models.CatalogueAction, id=action_id)
+
+    async def list_catalogue(self) -> list[models.CatalogueAction]:
+        """Return the catalogue by id."""
+        return await self._many(CATALOGUE, models.CatalogueAction)
+
+    async def delete_catalogue_action(self, action_id: str) -> bool:
+        """Delete an action of the catalogue; return whether it existed."""
+        return await self._delete(CATALOGUE, {"id": action_id}) > 0
+
+    async def add_action_declaration(
+        self, declaration: models.ActionDeclaration
+    ) -> None:
+        """Store a declared action."""
+        await self._insert(DECLARATIONS, to_record(declaration))
+
+    async def update_action_declaration(
+        self, declaration: models.ActionDeclaration
+    ) -> None:
+        """Replace a declared action (e.g. after verification)."""
+        await self._update(DECLARATIONS, to_record(declaration))
+
+    async def get_action_declaration(
+        self, declaration_id: str
+    ) -> models.ActionDeclaration | None:
+        """Return a declared action."""
+        return await self._one(
+            DECLARATIONS, models.ActionDeclaration, id=declaration_id
+        )
+
+    async def list_action_declarations(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.ActionDeclaration]:
+        """Return declared actions (of one household) between two days, by day."""
+        return await self._many(
+            DECLARATIONS,
+            models.ActionDeclaration,
+            Range("day", start, end),
+            user_id=user_id,
+        )
+
+    # --- tokens ----------------------------------------------------------------------
+    async def add_token(self, token: models.ApiToken) -> None:
+        """Store an API token (its hash)."""
+        await self._insert(TOKENS, to_record(token))
+
+    async def get_token_by_hash(self, token_hash: str) -> models.ApiToken | None:
+        """Return the token with a hash."""
+        return await self._one(TOKENS, models.ApiToken, token_hash=token_hash)
+
+    async def list_tokens(self, user_id: str) -> list[models.ApiToken]:
+        """Return a player's tokens, oldest first."""
+        return await self._many(TOKENS, models.ApiToken, user_id=user_id)
+
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record when a token was last used."""
+        token = await self._one(TOKENS, models.ApiToken, id=token_id)
+        if token is not None:
+            token.last_used_at = at
+            await self._update(TOKENS, to_record(token))
+
+    async def delete_token(self, token_id: str) -> bool:
+        """Revoke a token; return whether it existed."""
+        return await self._delete(TOKENS, {"id": token_id}) > 0
+
+    # --- audit, peak events, scores -------------------------------------------------
+    async def add_audit(self, entry: models.AuditEntry) -> None:
+        """Append to the audit log."""
+        await self._insert(AUDIT, to_record(entry))
+
+    async def list_audit(
+        self, limit: int = 100, offset: int = 0
+    ) -> list[models.AuditEntry]:
+        """Return audit entries, newest first."""
+        rows = await self._find(AUDIT, {}, descending=True, limit=limit, offset=offset)
+        return [from_record(models.AuditEntry, row) for row in rows]
+
+    async def add_peak_event(self, event: models.PeakEvent) -> None:
+        """Store a peak event."""
+        await self._insert(PEAK_EVENTS, to_record(event))
+
+    async def list_peak_events(
+        self, season_id: str | None = None
+    ) -> list[models.PeakEvent]:
+        """Return peak events (of one season) by start."""
+        return await self._many(PEAK_EVENTS, models.PeakEvent, season_id=season_id)
+
+    async def delete_peak_event(self, event_id: str) -> bool:
+        """Delete a peak event; return whether it existed."""
+        return await self._delete(PEAK_EVENTS, {"id": event_id}) > 0
+
+    async def replace_scores(
+        self, season_id: str, user_id: str, entries: list[models.ScoreEntry]
+    ) -> None:
+        """Replace a household's stored scores of a season."""
+        await self._delete(SCORES, {"season_id": season_id, "user_id": user_id})
+        for entry in entries:
+            if entry.season_id != season_id or entry.user_id != user_id:
+                raise StorageError("score entry of another household or season")
+            await self._insert(SCORES, to_record(entry))
+
+    async def list_scores(
+        self, season_id: str, user_id: str | None = None
+    ) -> list[models.ScoreEntry]:
+        """Return stored scores of a season (of one household), by month."""
+        return await self._many(
+            SCORES, models.ScoreEntry, season_id=season_id, user_id=user_id
+        )
+
+    # --- backup ----------------------------------------------------------------------
+    async def export_data(self) -> dict[str, Any]:
+        """Return everything stored as a JSON-ready document."""
+        document: dict[str, Any] = {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+        }
+        for coll in COLLECTIONS:
+            rows = await self._find(coll, {})
+            # Normalise through the model so both backends export identical documents.
+            records = [to_record(from_record(coll.model, row)) for row in rows]
+            records.sort(key=functools.partial(_sort_key, coll.key))
+            document[coll.name] = records
+        return document
+
+    async def import_data(self, document: dict[str, Any]) -> None:
+        """Load an export into this (empty) storage."""
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != EXPORT_FORMAT
+            or document.get("version") != EXPORT_VERSION
+        ):
+            raise StorageError("not a Sunshare game export (format or version)")
+        if not await self._is_empty():
+            raise ConflictError("storage", "the target storage is not empty")
+        for coll in COLLECTIONS:
+            rows = document.get(coll.name, [])
+            if not isinstance(rows, list):
+                raise StorageError(f"{coll.name}: expected a list")
+            try:
+                records = [to_record(from_record(coll.model, row)) for row in rows]
+            except CodecError as err:
+                raise StorageError(f"{coll.name}: {err}") from err
+            await self._bulk_insert(coll, records)

@@ -1,0 +1,269 @@
+"""MongoDB storage (pymongo): indexes created at start, unique indexes as in SQLite.
+
+pymongo is blocking, so every call runs in a worker thread (``asyncio.to_thread``). The
+client can be injected (``mongomock.MongoClient`` in the contract tests). Documents are the
+models' JSON records; a unique constraint violation is reported as ``ConflictError`` with
+the constraint's name, found by looking up which unique fields clash (the server's error
+details differ between versions and mongomock gives none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import functools
+import logging
+from typing import Any
+
+import pymongo
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from .base import (
+    COLLECTIONS,
+    Collection,
+    ConflictError,
+    Range,
+    RecordStorage,
+    StorageError,
+)
+
+LOGGER = logging.getLogger(__name__)
+DEFAULT_DATABASE = "sunshare"
+
+
+class MongoStorage(RecordStorage):
+    """Storage in a MongoDB database."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: Any | None = None,
+        database: str | None = None,
+    ) -> None:
+        """Remember the server URL or an injected client; ``open()`` connects."""
+        if url is None and client is None:
+            raise StorageError("a MongoDB URL or client is needed")
+        self.url = url
+        self._client: Any = client
+        self._owns_client = client is None
+        self._database_name = database
+        self._db: Any = None
+
+    async def _run[T](self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking pymongo call in a thread."""
+        if self._db is None:
+            raise StorageError("storage is not open")
+        try:
+            return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+        except (ConflictError, StorageError):
+            raise
+        except PyMongoError as err:
+            raise StorageError(f"MongoDB: {err}") from err
+
+    def _open_sync(self) -> None:
+        """Connect and create the indexes (in a thread)."""
+        if self._client is None:
+            self._client = pymongo.MongoClient(
+                self.url, serverSelectionTimeoutMS=10000, tz_aware=True
+            )
+        name = self._database_name
+        if name is None:
+            try:
+                name = self._client.get_default_database().name
+            except (pymongo.errors.ConfigurationError, AttributeError, TypeError):
+                name = DEFAULT_DATABASE
+        self._db = self._client[name]
+        for coll in COLLECTIONS:
+            target = self._db[coll.name]
+            target.create_index(
+                [(k, pymongo.ASCENDING) for k in coll.key],
+                unique=True,
+                name=f"{coll.name}_key",
+            )
+            for index_name, unique_fields in coll.uniques:
+                target.create_index(
+                    [(k, pymongo.ASCENDING) for k in unique_fields],
+                    unique=True,
+                    name=index_name,
+                    # A null field never conflicts (as in SQL).
+                    partialFilterExpression={
+                        k: {"$type": "string"} for k in unique_fields
+                    },
+                )
+            for fields in coll.indexes:
+                target.create_index([(k, pymongo.ASCENDING) for k in fields])
+
+    async def open(self) -> None:
+        """Connect and create the indexes."""
+        try:
+            await asyncio.to_thread(self._open_sync)
+        except PyMongoError as err:
+            self._db = None
+            raise StorageError(f"MongoDB: {err}") from err
+
+    async def close(self) -> None:
+        """Close the client (when this storage created it)."""
+        if self._client is not None and self._owns_client:
+            await asyncio.to_thread(self._client.close)
+            self._client = None
+        self._db = None
+
+    async def ping(self) -> bool:
+        """Return whether the server answers."""
+        try:
+            await self._run(self._db.command, "ping")
+        except StorageError:
+            return False
+        return True
+
+    # --- helpers -------------------------------------------------------------------
+    @staticmethod
+    def _key(coll: Collection, record: dict[str, Any]) -> dict[str, Any]:
+        """Return the key filter of a record."""
+        return {k: record[k] for k in coll.key}
+
+    def _conflict(self, coll: Collection, record: dict[str, Any]) -> ConflictError:
+        """Return the ConflictError naming which unique constraint clashes."""
+        target = self._db[coll.name]
+        own_key = self._key(coll, record)
+        for name, unique_fields in coll.uniques:
+            values = {k: record.get(k) for k in unique_fields}
+            if any(v is None for v in values.values()):
+                continue
+            for doc in target.find(values):
+                if {k: doc.get(k) for k in coll.key} != own_key:
+                    return ConflictError(name)
+        return ConflictError("membership" if coll.name == "memberships" else "id")
+
+    @staticmethod
+    def _document(record: dict[str, Any]) -> dict[str, Any]:
+        """Return a copy of a record to store (pymongo adds ``_id`` to what it gets)."""
+        return dict(record)
+
+    # --- primitives (threads) ---------------------------------------------------
+    def _insert_sync(self, coll: Collection, records: list[dict[str, Any]]) -> None:
+        """Insert records."""
+        target = self._db[coll.name]
+        for record in records:
+            try:
+                target.insert_one(self._document(record))
+            except DuplicateKeyError as err:
+                raise self._conflict(coll, record) from err
+
+    def _upsert_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key."""
+        try:
+            result = self._db[coll.name].replace_one(
+                self._key(coll, record), self._document(record), upsert=True
+            )
+        except DuplicateKeyError as err:
+            raise self._conflict(coll, record) from err
+        return result.upserted_id is not None
+
+    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key."""
+        try:
+            result = self._db[coll.name].replace_one(
+                self._key(coll, record), self._document(record)
+            )
+        except DuplicateKeyError as err:
+            raise self._conflict(coll, record) from err
+        return bool(result.matched_count)
+
+    @staticmethod
+    def _filter(where: dict[str, Any], span: Range | None) -> dict[str, Any]:
+        """Return a query document."""
+        query: dict[str, Any] = dict(where)
+        if span is not None:
+            bounds: dict[str, Any] = {}
+            if span.low is not None:
+                bounds["$gte"] = span.low
+            if span.high is not None:
+                bounds["$lte"] = span.high
+            if bounds:
+                query[span.field] = bounds
+        return query
+
+    def _find_sync(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None,
+        descending: bool,
+        limit: int | None,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Find matching records."""
+        direction = pymongo.DESCENDING if descending else pymongo.ASCENDING
+        order = [coll.order, *coll.key] if coll.order else list(coll.key)
+        cursor = (
+            self._db[coll.name]
+            .find(self._filter(where, span), {"_id": False})
+            .sort([(k, direction) for k in order])
+        )
+        if offset:
+            cursor = cursor.skip(offset)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return [dict(doc) for doc in cursor]
+
+    def _delete_sync(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records."""
+        return int(
+            self._db[coll.name].delete_many(self._filter(where, None)).deleted_count
+        )
+
+    def _is_empty_sync(self) -> bool:
+        """Return whether every collection is empty."""
+        return all(self._db[coll.name].find_one({}) is None for coll in COLLECTIONS)
+
+    # --- primitives (async) -----------------------------------------------------
+    async def _insert(self, coll: Collection, record: dict[str, Any]) -> None:
+        """Insert a record (ConflictError on a key or unique constraint)."""
+        await self._run(self._insert_sync, coll, [record])
+
+    async def _bulk_insert(
+        self, coll: Collection, records: list[dict[str, Any]]
+    ) -> None:
+        """Insert many records at once."""
+        if records:
+            await self._run(self._insert_sync, coll, records)
+
+    async def _upsert(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key; return whether it was new."""
+        return await self._run(self._upsert_sync, coll, record)
+
+    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key; return whether it existed."""
+        return await self._run(self._update_sync, coll, record)
+
+    async def _find(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Return records equal on ``where`` and inside ``span``, in default order."""
+        return await self._run(
+            self._find_sync,
+            coll,
+            where,
+            span=span,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def _delete(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records; return how many."""
+        return await self._run(self._delete_sync, coll, where)
+
+    async def _is_empty(self) -> bool:
+        """Return whether no collection holds any record."""
+        return await self._run(self._is_empty_sync)

@@ -1,0 +1,518 @@
+"""SQLite storage: one file in the data directory, WAL, foreign keys, versioned migrations.
+
+Every blocking call runs in a single worker thread that owns the connection, so the event
+loop never blocks and the connection is never shared between threads. Queries are built
+from the declared collections (fixed table and column names) with every value bound as a
+parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+import functools
+import json
+import logging
+from pathlib import Path
+import re
+import sqlite3
+from typing import Any
+
+from .base import (
+    COLLECTIONS,
+    Collection,
+    ConflictError,
+    Range,
+    RecordStorage,
+    StorageError,
+)
+
+LOGGER = logging.getLogger(__name__)
+
+# Each migration is a list of statements; the schema version is PRAGMA user_version.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('player', 'admin')),
+            disabled INTEGER NOT NULL DEFAULT 0,
+            prm TEXT UNIQUE,
+            prm_verified INTEGER NOT NULL DEFAULT 0,
+            mode TEXT NOT NULL CHECK (mode IN ('full', 'simplified')),
+            adults INTEGER NOT NULL,
+            children INTEGER NOT NULL,
+            electric_heating INTEGER NOT NULL,
+            electric_hot_water INTEGER NOT NULL,
+            solar_kwc REAL NOT NULL,
+            city TEXT,
+            postcode TEXT,
+            language TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE seasons (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            challenges TEXT NOT NULL,
+            peak_windows TEXT NOT NULL,
+            team_size_limit INTEGER NOT NULL,
+            reference_window_days INTEGER NOT NULL,
+            require_verified_prm INTEGER NOT NULL,
+            settings TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE teams (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            invite_code TEXT NOT NULL UNIQUE,
+            captain_id TEXT REFERENCES users(id),
+            season_id TEXT NOT NULL REFERENCES seasons(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (season_id, name)
+        )""",
+        """CREATE TABLE memberships (
+            team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            season_id TEXT NOT NULL REFERENCES seasons(id),
+            joined_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, season_id)
+        )""",
+        "CREATE INDEX memberships_team ON memberships (team_id)",
+        """CREATE TABLE readings (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            import_kwh REAL NOT NULL,
+            export_kwh REAL NOT NULL,
+            production_kwh REAL NOT NULL,
+            battery_charge_kwh REAL,
+            battery_discharge_kwh REAL,
+            import_slots TEXT,
+            export_slots TEXT,
+            t_mean_c REAL,
+            source TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, day)
+        )""",
+        "CREATE INDEX readings_day ON readings (day)",
+        """CREATE TABLE shedding_events (
+            id TEXT NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            declared_w REAL NOT NULL,
+            measured_w REAL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, id)
+        )""",
+        "CREATE INDEX shedding_events_start ON shedding_events (start)",
+        """CREATE TABLE catalogue (
+            id TEXT PRIMARY KEY,
+            domain TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            base_points REAL NOT NULL,
+            recurring INTEGER NOT NULL,
+            title_fr TEXT NOT NULL,
+            title_en TEXT NOT NULL,
+            enabled INTEGER NOT NULL
+        )""",
+        """CREATE TABLE action_declarations (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            action_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            evidence TEXT,
+            verification TEXT NOT NULL,
+            verified_by TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX action_declarations_user_day ON action_declarations (user_id, day)",
+        """CREATE TABLE meter_indexes (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            import_index_kwh REAL NOT NULL,
+            export_index_kwh REAL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, day)
+        )""",
+        """CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            device_name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        )""",
+        "CREATE INDEX api_tokens_user ON api_tokens (user_id)",
+        """CREATE TABLE audit_log (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id TEXT,
+            action TEXT NOT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT,
+            details TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        """CREATE TABLE peak_events (
+            id TEXT PRIMARY KEY,
+            season_id TEXT NOT NULL REFERENCES seasons(id) ON DELETE CASCADE,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            multiplier REAL NOT NULL,
+            note TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX peak_events_season ON peak_events (season_id)",
+        """CREATE TABLE scores (
+            season_id TEXT NOT NULL REFERENCES seasons(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            challenge TEXT NOT NULL,
+            month TEXT NOT NULL,
+            points REAL NOT NULL,
+            card TEXT NOT NULL,
+            computed_at TEXT NOT NULL,
+            PRIMARY KEY (season_id, user_id, challenge, month)
+        )""",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+DATABASE_FILE = "sunshare.db"
+_UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def _quote(name: str) -> str:
+    """Return a declared (never user-supplied) identifier quoted for SQL."""
+    if not name.replace("_", "").isalnum():
+        raise StorageError(f"bad identifier {name!r}")
+    return f'"{name}"'
+
+
+def _conflict_name(coll: Collection, message: str) -> str:
+    """Return the constraint name of a UNIQUE failure message."""
+    match = _UNIQUE_FAILED.search(message)
+    if match is None:
+        return coll.name
+    columns = tuple(part.strip().split(".")[-1] for part in match.group(1).split(","))
+    for name, unique in coll.uniques:
+        if set(unique) == set(columns):
+            return name
+    if set(columns) == set(coll.key):
+        return "membership" if coll.name == "memberships" else "id"
+    return coll.name
+
+
+class SQLiteStorage(RecordStorage):
+    """Storage in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        """Remember the database file; ``open()`` connects."""
+        self.path = Path(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    # --- thread plumbing -------------------------------------------------------------
+    async def _run[T](self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call in the connection's thread."""
+        if self._executor is None:
+            raise StorageError("storage is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(func, *args, **kwargs)
+        )
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """Return the open connection."""
+        if self._conn is None:
+            raise StorageError("storage is not open")
+        return self._conn
+
+    def _connect(self) -> None:
+        """Connect, configure and migrate (in the worker thread)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = conn
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply the migrations newer than the file's schema version."""
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"database schema {version} is newer than this server ({SCHEMA_VERSION})"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            LOGGER.info("Applying database migration %d", number + 1)
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number]:
+                    self.conn.execute(statement)
+                # PRAGMA does not take parameters; the value is our own integer.
+                self.conn.execute(f"PRAGMA user_version = {number + 1:d}")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    async def open(self) -> None:
+        """Open the database file and apply migrations."""
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        try:
+            await self._run(self._connect)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            raise
+
+    async def close(self) -> None:
+        """Close the database."""
+        if self._executor is None:
+            return
+        if self._conn is not None:
+            await self._run(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+    async def ping(self) -> bool:
+        """Return whether the database answers."""
+        try:
+            return bool(
+                await self._run(lambda: self.conn.execute("SELECT 1").fetchone())
+            )
+        except (sqlite3.Error, StorageError):
+            return False
+
+    async def schema_version(self) -> int:
+        """Return the applied schema version."""
+        return int(
+            await self._run(
+                lambda: self.conn.execute("PRAGMA user_version").fetchone()[0]
+            )
+        )
+
+    # --- record conversion -------------------------------------------------------
+    @staticmethod
+    def _to_row(coll: Collection, record: dict[str, Any]) -> dict[str, Any]:
+        """Return SQL values of a record."""
+        json_cols = coll.json_columns
+        bool_cols = coll.bool_columns
+        row: dict[str, Any] = {}
+        for name in coll.columns:
+            value = record.get(name)
+            if name in json_cols and value is not None:
+                value = json.dumps(value, ensure_ascii=False)
+            elif name in bool_cols and value is not None:
+                value = int(value)
+            row[name] = value
+        return row
+
+    @staticmethod
+    def _from_row(coll: Collection, row: sqlite3.Row) -> dict[str, Any]:
+        """Return the record of a SQL row."""
+        json_cols = coll.json_columns
+        bool_cols = coll.bool_columns
+        record: dict[str, Any] = {}
+        for name in coll.columns:
+            value = row[name]
+            if name in json_cols and value is not None:
+                value = json.loads(value)
+            elif name in bool_cols and value is not None:
+                value = bool(value)
+            record[name] = value
+        return record
+
+    # --- primitives (worker thread) ----------------------------------------------
+    def _insert_sync(self, coll: Collection, records: list[dict[str, Any]]) -> None:
+        """Insert records in one transaction."""
+        cols = coll.columns
+        sql = (
+            f"INSERT INTO {_quote(coll.name)} ({', '.join(map(_quote, cols))}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in cols)})"
+        )
+        params = [tuple(self._to_row(coll, rec)[c] for c in cols) for rec in records]
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN")
+                self.conn.executemany(sql, params)
+        except sqlite3.IntegrityError as err:
+            message = str(err)
+            if "UNIQUE" in message:
+                raise ConflictError(_conflict_name(coll, message)) from err
+            raise StorageError(f"{coll.name}: {message}") from err
+
+    def _upsert_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key in one transaction."""
+        row = self._to_row(coll, record)
+        where = " AND ".join(f"{_quote(k)} = ?" for k in coll.key)
+        key = tuple(row[k] for k in coll.key)
+        others = [c for c in coll.columns if c not in coll.key]
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                exists = self.conn.execute(
+                    f"SELECT 1 FROM {_quote(coll.name)} WHERE {where}",  # noqa: S608
+                    key,
+                ).fetchone()
+                if exists:
+                    sets = ", ".join(f"{_quote(c)} = ?" for c in others)
+                    self.conn.execute(
+                        f"UPDATE {_quote(coll.name)} SET {sets} WHERE {where}",  # noqa: S608
+                        (*(row[c] for c in others), *key),
+                    )
+                    return False
+                cols = coll.columns
+                self.conn.execute(
+                    f"INSERT INTO {_quote(coll.name)} "  # noqa: S608
+                    f"({', '.join(map(_quote, cols))}) "
+                    f"VALUES ({', '.join('?' for _ in cols)})",
+                    tuple(row[c] for c in cols),
+                )
+                return True
+        except sqlite3.IntegrityError as err:
+            message = str(err)
+            if "UNIQUE" in message:
+                raise ConflictError(_conflict_name(coll, message)) from err
+            raise StorageError(f"{coll.name}: {message}") from err
+
+    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key."""
+        row = self._to_row(coll, record)
+        where = " AND ".join(f"{_quote(k)} = ?" for k in coll.key)
+        others = [c for c in coll.columns if c not in coll.key]
+        sets = ", ".join(f"{_quote(c)} = ?" for c in others)
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN")
+                cursor = self.conn.execute(
+                    f"UPDATE {_quote(coll.name)} SET {sets} WHERE {where}",  # noqa: S608
+                    (*(row[c] for c in others), *(row[k] for k in coll.key)),
+                )
+                return cursor.rowcount > 0
+        except sqlite3.IntegrityError as err:
+            message = str(err)
+            if "UNIQUE" in message:
+                raise ConflictError(_conflict_name(coll, message)) from err
+            raise StorageError(f"{coll.name}: {message}") from err
+
+    @staticmethod
+    def _where(where: dict[str, Any], span: Range | None) -> tuple[str, list[Any]]:
+        """Return a WHERE clause and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name, value in where.items():
+            if value is None:
+                clauses.append(f"{_quote(name)} IS NULL")
+            else:
+                clauses.append(f"{_quote(name)} = ?")
+                params.append(value)
+        if span is not None:
+            if span.low is not None:
+                clauses.append(f"{_quote(span.field)} >= ?")
+                params.append(span.low)
+            if span.high is not None:
+                clauses.append(f"{_quote(span.field)} <= ?")
+                params.append(span.high)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _find_sync(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None,
+        descending: bool,
+        limit: int | None,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Select matching records."""
+        clause, params = self._where(where, span)
+        order_cols = [coll.order, *coll.key] if coll.order else list(coll.key)
+        direction = "DESC" if descending else "ASC"
+        order = ", ".join(f"{_quote(c)} {direction}" for c in order_cols)
+        sql = f"SELECT * FROM {_quote(coll.name)}{clause} ORDER BY {order}"  # noqa: S608
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
+        rows = self.conn.execute(sql, params).fetchall()
+        return [self._from_row(coll, row) for row in rows]
+
+    def _delete_sync(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records."""
+        clause, params = self._where(where, None)
+        with self.conn:
+            self.conn.execute("BEGIN")
+            cursor = self.conn.execute(
+                f"DELETE FROM {_quote(coll.name)}{clause}",  # noqa: S608
+                params,
+            )
+            return cursor.rowcount
+
+    def _is_empty_sync(self) -> bool:
+        """Return whether every table is empty."""
+        for coll in COLLECTIONS:
+            row = self.conn.execute(
+                f"SELECT 1 FROM {_quote(coll.name)} LIMIT 1"  # noqa: S608
+            ).fetchone()
+            if row is not None:
+                return False
+        return True
+
+    # --- primitives (async) ------------------------------------------------------
+    async def _insert(self, coll: Collection, record: dict[str, Any]) -> None:
+        """Insert a record (ConflictError on a key or unique constraint)."""
+        await self._run(self._insert_sync, coll, [record])
+
+    async def _bulk_insert(
+        self, coll: Collection, records: list[dict[str, Any]]
+    ) -> None:
+        """Insert many records at once."""
+        if records:
+            await self._run(self._insert_sync, coll, records)
+
+    async def _upsert(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key; return whether it was new."""
+        return await self._run(self._upsert_sync, coll, record)
+
+    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key; return whether it existed."""
+        return await self._run(self._update_sync, coll, record)
+
+    async def _find(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Return records equal on ``where`` and inside ``span``, in default order."""
+        return await self._run(
+            self._find_sync,
+            coll,
+            where,
+            span=span,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def _delete(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records; return how many."""
+        return await self._run(self._delete_sync, coll, where)
+
+    async def _is_empty(self) -> bool:
+        """Return whether no collection holds any record."""
+        return await self._run(self._is_empty_sync)

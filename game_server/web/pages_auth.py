@@ -1,0 +1,165 @@
+"""Sign-in, sign-out, registration and the language switch."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from aiohttp import web
+
+from game_server.errors import Forbidden, GameError, Unauthorized
+from game_server.models import Mode
+from game_server.services import Registration
+
+from .core import login_session, page_of, web_page
+from .forms import FormReader
+from .i18n import LANGUAGES
+
+LOGGER = logging.getLogger(__name__)
+MODES = tuple(mode.value for mode in Mode)
+
+
+@web_page
+async def home(request: web.Request) -> web.StreamResponse:
+    """Send the visitor to their dashboard or to the sign-in page."""
+    page = page_of(request)
+    raise page.redirect("web.dashboard" if page.user else "web.login")
+
+
+@web_page
+async def login(request: web.Request) -> web.StreamResponse:
+    """Show the sign-in form and check submitted credentials (throttled)."""
+    page = page_of(request)
+    if request.method == "GET":
+        if page.user is not None:
+            raise page.redirect("web.dashboard")
+        return page.render("login.html", {"username": "", "error": None})
+    form = FormReader(page)
+    username = form.text("username", max_chars=64)
+    password = form.password("password")
+    limiter = page.state.limiter
+    wait = limiter.retry_after(username, page.address)
+    if wait > 0:
+        LOGGER.warning("Throttled sign-in for %r from %s", username, page.address)
+        response = page.render(
+            "login.html",
+            {
+                "username": username,
+                "error": page.t("login.throttled", minutes=str(math.ceil(wait / 60))),
+            },
+            status=429,
+        )
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+    try:
+        user = await page.service.authenticate(username, password)
+    except (Unauthorized, Forbidden) as err:
+        limiter.failure(username, page.address)
+        return page.render(
+            "login.html",
+            {"username": username, "error": page.error_text(err)},
+            status=err.status,
+        )
+    limiter.success(username)
+    login_session(page, user)
+    raise page.redirect("web.dashboard")
+
+
+@web_page
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session."""
+    page = page_of(request)
+    lang = page.session.get("lang")
+    page.session.clear()
+    if isinstance(lang, str):
+        page.session["lang"] = lang
+    page.flash("info", "logout.done")
+    raise page.redirect("web.login")
+
+
+def _registration_defaults() -> dict[str, str]:
+    """Return the registration form's initial values."""
+    return {
+        "username": "",
+        "display_name": "",
+        "prm": "",
+        "mode": Mode.FULL.value,
+        "adults": "1",
+        "children": "0",
+        "solar_kwc": "0",
+        "city": "",
+        "postcode": "",
+        "electric_heating": "",
+        "electric_hot_water": "",
+    }
+
+
+@web_page
+async def register(request: web.Request) -> web.StreamResponse:
+    """Show the registration form and create the account."""
+    page = page_of(request)
+    if request.method == "GET":
+        if page.user is not None:
+            raise page.redirect("web.dashboard")
+        return page.render(
+            "register.html", {"values": _registration_defaults(), "errors": {}}
+        )
+    form = FormReader(page)
+    values = {name: page.field(name) for name in _registration_defaults()}
+    password = form.password("password")
+    if password != form.password("password_confirm"):
+        form.errors.add("password_confirm", page.t("register.password_mismatch"))
+    registration = Registration(
+        username=form.text("username", max_chars=64),
+        password=password,
+        display_name=form.text("display_name", max_chars=100),
+        prm=form.optional_text("prm", max_chars=40),
+        mode=Mode(form.choice("mode", MODES, default=Mode.FULL.value)),
+        adults=form.integer("adults", default=1),
+        children=form.integer("children", default=0),
+        electric_heating=form.boolean("electric_heating"),
+        electric_hot_water=form.boolean("electric_hot_water"),
+        solar_kwc=form.number("solar_kwc", default=0.0) or 0.0,
+        city=form.optional_text("city", max_chars=100),
+        postcode=form.optional_text("postcode", max_chars=20),
+        language=page.lang,
+    )
+    errors = form.errors.fields
+    if not errors:
+        try:
+            user = await page.service.register(registration)
+        except GameError as err:
+            errors = {err.field or "__all__": page.error_text(err)}
+        else:
+            login_session(page, user)
+            page.flash("success", "register.welcome", name=user.display_name)
+            raise page.redirect("web.dashboard")
+    return page.render(
+        "register.html", {"values": values, "errors": errors}, status=422
+    )
+
+
+@web_page
+async def language(request: web.Request) -> web.StreamResponse:
+    """Switch the page language and go back where the visitor was."""
+    page = page_of(request)
+    lang = request.match_info["lang"]
+    if lang not in LANGUAGES:
+        raise web.HTTPNotFound
+    page.session["lang"] = lang
+    target = request.query.get("next", "")
+    # Only our own paths: no scheme, no host, no protocol-relative URL.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        raise page.redirect("web.home")
+    raise web.HTTPSeeOther(location=page.prefix + target)
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    """Register the sign-in and registration pages."""
+    router.add_get("/", home, name="web.home")
+    router.add_route("GET", "/login", login, name="web.login")
+    router.add_post("/login", login)
+    router.add_post("/logout", logout, name="web.logout")
+    router.add_route("GET", "/register", register, name="web.register")
+    router.add_post("/register", register)
+    router.add_get("/lang/{lang}", language, name="web.lang")

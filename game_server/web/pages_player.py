@@ -1,0 +1,220 @@
+"""The player dashboard: score charts, piggy bank, tips, actions, tokens, meter index."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from game_server.errors import GameError
+from game_server.models import DailyReading, Mode, User
+
+from .charts import build_chart
+from .core import Page, page_of, require_user, web_page
+from .forms import FormReader
+
+CHART_DAYS = 30
+TIP_COUNT = 8
+# Tips shown first for households with electric heating / hot water / solar panels.
+TIPS_HEATING = (1, 2)
+TIPS_HOT_WATER = (3,)
+TIPS_SOLAR = (4, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Grid energy over a period: imported (-) and exported (+), in kWh."""
+
+    imported: float
+    exported: float
+    days: int
+
+    @property
+    def balance(self) -> float:
+        """Return exported minus imported."""
+        return self.exported - self.imported
+
+
+def tally(readings: list[DailyReading], start: date, end: date) -> Tally:
+    """Return the piggy-bank tally of the stored readings between two days."""
+    chosen = [r for r in readings if start <= r.day <= end]
+    return Tally(
+        imported=sum(r.import_kwh for r in chosen),
+        exported=sum(r.export_kwh for r in chosen),
+        days=len(chosen),
+    )
+
+
+def tip_order(user: User) -> list[int]:
+    """Return the tip numbers, the ones matching the household first."""
+    first: list[int] = []
+    if user.electric_heating:
+        first += TIPS_HEATING
+    if user.electric_hot_water:
+        first += TIPS_HOT_WATER
+    if user.solar_kwc > 0:
+        first += TIPS_SOLAR
+    rest = [n for n in range(1, TIP_COUNT + 1) if n not in first]
+    return first + rest
+
+
+async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
+    """Gather what the dashboard shows, from stored data only."""
+    service = page.service
+    storage = service.storage
+    today = service.today()
+    season = await service.current_season()
+    score = await service.player_score(user, season) if season else None
+    since = today - timedelta(days=CHART_DAYS - 1)
+    season_start = season.start if season else since
+    readings = await storage.list_readings(user.id, start=min(since, season_start))
+    daily = [r for r in readings if r.day >= since]
+    month_start = today.replace(day=1)
+    latest = readings[-1].day if readings else None
+    tallies = {
+        "day": tally(readings, latest, latest) if latest else None,
+        "month": tally(readings, month_start, today),
+        "season": tally(readings, season_start, today) if season else None,
+    }
+    monthly: dict[str, float] = defaultdict(float)
+    if score:
+        for row in score["months"]:
+            monthly[str(row["month"])] += float(row["points"])
+    catalogue = [a for a in await storage.list_catalogue() if a.enabled]
+    declarations = await storage.list_action_declarations(
+        user.id, start=season.start if season else None
+    )
+    declared: dict[str, list[Any]] = defaultdict(list)
+    for declaration in declarations:
+        declared[declaration.action_id].append(declaration)
+    return {
+        "season": season,
+        "score": score,
+        "team": await service.team_of(user, season) if season else None,
+        "score_chart": build_chart(
+            sorted(monthly.items()), kind="line" if len(monthly) > 2 else "bar"
+        ),
+        "challenge_chart": build_chart(
+            [
+                (page.t(f"challenge.{k}"), float(v))
+                for k, v in score["challenges"].items()
+            ]
+            if score and score["computed"]
+            else [],
+            kind="bar",
+        ),
+        "balance_chart": build_chart(
+            [(r.day.strftime("%d/%m"), r.export_kwh - r.import_kwh) for r in daily],
+            kind="bar",
+            width=1000,
+            height=240,
+        ),
+        "tallies": tallies,
+        "latest_day": latest,
+        "tips": tip_order(user),
+        "catalogue": sorted(catalogue, key=lambda a: (a.level, a.domain, a.id)),
+        "declared": declared,
+        "tokens": await service.list_tokens(user),
+        "indexes": list(reversed(await storage.list_meter_indexes(user.id)))[:8]
+        if user.mode is Mode.SIMPLIFIED
+        else [],
+        "today": today,
+        "simplified": user.mode is Mode.SIMPLIFIED,
+    }
+
+
+@web_page
+async def dashboard(request: web.Request) -> web.StreamResponse:
+    """Show the signed-in player's dashboard."""
+    page = page_of(request)
+    user = require_user(page)
+    return page.render("dashboard.html", await dashboard_context(page, user))
+
+
+def _fail(page: Page, err: GameError | str) -> None:
+    """Queue an error message for the dashboard."""
+    text = page.error_text(err) if isinstance(err, GameError) else err
+    page.flash("error", "flash.raw", text=text)
+
+
+@web_page
+async def create_token(request: web.Request) -> web.StreamResponse:
+    """Create an API token for a device and show its secret once."""
+    page = page_of(request)
+    user = require_user(page)
+    form = FormReader(page)
+    name = form.text("device_name", max_chars=64)
+    try:
+        token, secret = await page.service.issue_token(user, name)
+    except GameError as err:
+        _fail(page, err)
+        raise page.redirect("web.dashboard") from None
+    return page.render("token_created.html", {"token": token, "secret": secret})
+
+
+@web_page
+async def revoke_token(request: web.Request) -> web.StreamResponse:
+    """Revoke one of the player's API tokens."""
+    page = page_of(request)
+    user = require_user(page)
+    try:
+        await page.service.revoke_token(user, request.match_info["token_id"])
+    except GameError as err:
+        _fail(page, err)
+    else:
+        page.flash("success", "tokens.revoked")
+    raise page.redirect("web.dashboard")
+
+
+@web_page
+async def declare_action(request: web.Request) -> web.StreamResponse:
+    """Declare an action of the catalogue for a day."""
+    page = page_of(request)
+    user = require_user(page)
+    form = FormReader(page)
+    action_id = form.text("action_id", max_chars=64)
+    day = form.day("date")
+    if form.errors or day is None:
+        _fail(page, next(iter(form.errors.fields.values()), page.t("form.bad_date")))
+        raise page.redirect("web.dashboard")
+    try:
+        await page.service.declare_action(user, action_id, day)
+    except GameError as err:
+        _fail(page, err)
+    else:
+        page.flash("success", "actions.declared")
+    raise page.redirect("web.dashboard")
+
+
+@web_page
+async def meter_index(request: web.Request) -> web.StreamResponse:
+    """Record a simplified-mode household's meter index."""
+    page = page_of(request)
+    user = require_user(page)
+    form = FormReader(page)
+    day = form.day("date")
+    imported = form.required_number("import_index_kwh")
+    exported = form.number("export_index_kwh")
+    if form.errors or day is None:
+        field, message = next(iter(form.errors.fields.items()))
+        _fail(page, f"{page.t('field.' + field)}: {message}")
+        raise page.redirect("web.dashboard")
+    try:
+        await page.service.record_meter_index(user, day, imported, exported)
+    except GameError as err:
+        _fail(page, err)
+    else:
+        page.flash("success", "index.saved")
+    raise page.redirect("web.dashboard")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    """Register the player pages."""
+    router.add_get("/dashboard", dashboard, name="web.dashboard")
+    router.add_post("/tokens", create_token, name="web.token_create")
+    router.add_post("/tokens/{token_id}/revoke", revoke_token, name="web.token_revoke")
+    router.add_post("/actions", declare_action, name="web.action_declare")
+    router.add_post("/meter-index", meter_index, name="web.meter_index")

@@ -1,0 +1,1 @@
+"""Tests of the pure Enedis metering-data library."""

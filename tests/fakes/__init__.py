@@ -1,0 +1,1 @@
+"""Fakes for what cannot exist in tests (the Enedis gateway host, GPIO chips, ...)."""

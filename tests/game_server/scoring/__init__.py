@@ -1,0 +1,1 @@
+"""Tests of the scoring job wired into the game server."""

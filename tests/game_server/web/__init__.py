@@ -1,0 +1,1 @@
+"""Tests of the game server's web pages."""

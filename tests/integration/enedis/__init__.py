@@ -1,0 +1,1 @@
+"""Tests of the Enedis data kind (Home Assistant layer)."""

@@ -1,0 +1,1 @@
+"""Tests of the Linky meter kind (Home Assistant layer)."""

@@ -1,0 +1,1 @@
+"""Tests of the pulse meter kind."""

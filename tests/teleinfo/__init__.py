@@ -1,0 +1,1 @@
+"""Tests of the Linky TIC protocol library."""
