@@ -86,12 +86,13 @@ def _decode(kind: Any, value: Any, where: str) -> Any:
     try:
         if isinstance(kind, type) and issubclass(kind, Enum):
             return kind(value)
-        if kind is datetime:
+        # issubclass, not identity: freezegun swaps datetime for a subclass in tests.
+        if isinstance(kind, type) and issubclass(kind, datetime):
             parsed = datetime.fromisoformat(str(value))
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
             return parsed.astimezone(UTC)
-        if kind is date:
+        if isinstance(kind, type) and issubclass(kind, date):
             return date.fromisoformat(str(value))
         if kind is bool:
             if isinstance(value, bool):

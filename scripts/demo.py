@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 import contextlib
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import shutil
@@ -159,7 +160,7 @@ class HomeAssistantClient:
             return body
 
     async def onboard(self) -> None:
-        """Create the demo user and finish onboarding; keep an access token."""
+        """Create the demo user (the last onboarding step left); keep an access token."""
         answer = await self._post(
             "/api/onboarding/users",
             {
@@ -179,27 +180,24 @@ class HomeAssistantClient:
             },
         ) as response:
             self.token = (await response.json())["access_token"]
-        await self._post("/api/onboarding/core_config", {})
-        await self._post("/api/onboarding/analytics", {})
-        await self._post(
-            "/api/onboarding/integration",
-            {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID},
-        )
 
-    async def remove_onboarding_extras(self) -> None:
-        """Remove the entries onboarding adds (TTS, weather…): the demo does not need them."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        async with self.session.get(
-            self.base + "/api/config/config_entries/entry", headers=headers
-        ) as response:
-            entries = await response.json()
-        for entry in entries:
-            if entry["domain"] != "sunshare":
-                async with self.session.delete(
-                    f"{self.base}/api/config/config_entries/entry/{entry['entry_id']}",
-                    headers=headers,
-                ):
-                    pass
+    async def websocket(self, *messages: dict[str, Any]) -> list[Any]:
+        """Send commands on Home Assistant's WebSocket API and return their results."""
+        results: list[Any] = []
+        async with self.session.ws_connect(self.base + "/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (await ws.receive_json()).get("type") != "auth_ok":
+                raise SystemExit("Home Assistant refused the WebSocket login")
+            for number, message in enumerate(messages, start=1):
+                await ws.send_json({"id": number, **message})
+                answer = await ws.receive_json()
+                if not answer.get("success"):
+                    raise SystemExit(
+                        f"Home Assistant refused {message['type']}: {answer}"
+                    )
+                results.append(answer.get("result"))
+        return results
 
     async def add_entry(
         self, kind: str, steps: Sequence[dict[str, Any]]
@@ -230,6 +228,19 @@ def prepare_home_assistant(config: Path, port: int) -> None:
     config.mkdir(parents=True)
     (config / "configuration.yaml").write_text(HA_CONFIGURATION.format(port=port))
     (config / "automations.yaml").write_text("[]\n")
+    # Every onboarding step but the user is marked done: no default integrations (weather,
+    # text-to-speech…) that would need the internet; the user is created through the API.
+    (config / ".storage").mkdir()
+    (config / ".storage" / "onboarding").write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "minor_version": 1,
+                "key": "onboarding",
+                "data": {"done": ["core_config", "analytics", "integration"]},
+            }
+        )
+    )
     (config / "custom_components").mkdir()
     (config / "custom_components" / "sunshare").symlink_to(
         ROOT / "custom_components" / "sunshare"
@@ -242,6 +253,10 @@ def prepare_home_assistant(config: Path, port: int) -> None:
 
 async def run(args: argparse.Namespace) -> None:
     """Start everything, configure Home Assistant, print where to look, wait for Ctrl-C."""
+    for port in (args.ha_port, args.game_port):
+        with contextlib.closing(socket.socket()) as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"port {port} is in use: stop what runs there first")
     data = ROOT / args.data
     shutil.rmtree(data, ignore_errors=True)
     logs = data / "logs"
@@ -280,7 +295,6 @@ async def run(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as session:
             client = HomeAssistantClient(session, f"http://127.0.0.1:{ha_port}")
             await client.onboard()
-            await client.remove_onboarding_extras()
             await configure(client, tic_port=tic_port, game_port=game_port)
         print_welcome(ha_port, game_port)
         while True:
@@ -303,7 +317,7 @@ async def configure(
     gpio = {"backend": "simulated", "chip": "demo"}
     await client.add_entry(
         "pulse_meter",
-        [{**gpio, "line": 17, "name": "Heat pump", "energy_per_pulse": 1,
+        [{**gpio, "line": 17, "name": "Solar inverter", "energy_per_pulse": 1,
           "edge": "falling", "debounce": 20}],
     )  # fmt: skip
     await client.add_entry(
@@ -314,6 +328,54 @@ async def configure(
     await client.add_entry(
         "buzzer", [{**gpio, "line": 23, "name": "Buzzer", "active_level": "high"}]
     )
+    await client.add_entry(
+        "game",
+        [{"url": f"http://127.0.0.1:{game_port}", "username": GAME_PLAYER,
+          "password": GAME_PASSWORD}],
+    )  # fmt: skip
+    await configure_energy_dashboard(client)
+
+
+async def configure_energy_dashboard(client: HomeAssistantClient) -> None:
+    """Feed the Energy dashboard: Linky indexes for the grid, the pulse meter for solar."""
+    found: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    # Linky sensors appear with the meter's first frames.
+    while len(found) < 3 and time.monotonic() < deadline:
+        [registry] = await client.websocket({"type": "config/entity_registry/list"})
+        for entity in registry:
+            unique_id = str(entity.get("unique_id"))
+            if entity.get("platform") != "sunshare":
+                continue
+            for key, suffix in (("import", "_EAST"), ("export", "_EAIT")):
+                if unique_id.endswith(suffix):
+                    found[key] = entity["entity_id"]
+            if unique_id.endswith("_energy") and entity["entity_id"].startswith(
+                "sensor."
+            ):
+                found["solar"] = entity["entity_id"]
+        await asyncio.sleep(1)
+    if "import" not in found:
+        raise SystemExit("the Linky meter's index sensor did not appear")
+    sources: list[dict[str, Any]] = [
+        {
+            "type": "grid",
+            "flow_from": [
+                {"stat_energy_from": found["import"], "stat_cost": None,
+                 "entity_energy_price": None, "number_energy_price": None}
+            ],
+            "flow_to": [
+                {"stat_energy_to": found["export"], "stat_compensation": None,
+                 "entity_energy_price": None, "number_energy_price": None}
+            ]
+            if "export" in found
+            else [],
+            "cost_adjustment_day": 0,
+        }
+    ]  # fmt: skip
+    if "solar" in found:
+        sources.append({"type": "solar", "stat_energy_from": found["solar"]})
+    await client.websocket({"type": "energy/save_prefs", "energy_sources": sources})
 
 
 def print_welcome(ha_port: int, game_port: int) -> None:
@@ -344,6 +406,8 @@ def main() -> int:
     parser.add_argument("--game-port", type=int, default=8099)
     parser.add_argument("--data", default="demo-data")
     args = parser.parse_args()
+    # SIGTERM stops the demo like Ctrl-C, so the children are stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
     return 0

@@ -42,3 +42,40 @@ async def test_entry_of_unknown_kind_fails_with_clear_error(
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is config_entries.ConfigEntryState.SETUP_ERROR
+
+
+async def test_reconfigure_and_reauth_of_kinds_without_them_abort(
+    hass: HomeAssistant,
+) -> None:
+    """Kinds without a reconfigure or reauth step abort with a clear reason."""
+    game = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.GAME.value})
+    game.add_to_hass(hass)
+    result = await game.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_not_supported"
+
+    linky = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.LINKY.value})
+    linky.add_to_hass(hass)
+    result = await linky.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_not_supported"
+
+
+async def test_options_are_offered_only_for_kinds_that_have_some(
+    hass: HomeAssistant,
+) -> None:
+    """The options button appears for Linky, relay and game entries only."""
+    offered = {
+        kind: SunshareConfigFlow.async_supports_options_flow(
+            MockConfigEntry(domain=DOMAIN, data={CONF_KIND: kind.value})
+        )
+        for kind in EntryKind
+    }
+    assert offered == {
+        EntryKind.LINKY: True,
+        EntryKind.PULSE_METER: False,
+        EntryKind.BUZZER: False,
+        EntryKind.RELAY: True,
+        EntryKind.ENEDIS: False,
+        EntryKind.GAME: True,
+    }

@@ -341,7 +341,7 @@ class Simulator:
             demain = _COLOR_WORD[tomorrow][:4] if self.clock.hour >= 20 else "----"
             groups += [("OPTARIF", "BBR(", None), ("ISOUSC", "45", None)]
             groups += [
-                (f"BBRH{p}J{c}", f"{self._energy.get(f'{p}J{c}'):09d}", None)
+                (f"BBR{p}J{c}", f"{self._energy.get(f'{p}J{c}'):09d}", None)
                 for c in "BWR"
                 for p in ("HC", "HP")
             ]
