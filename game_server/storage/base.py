@@ -48,25 +48,52 @@ class Collection:
     @property
     def columns(self) -> tuple[str, ...]:
         """Return the field names of the model."""
-        return tuple(f.name for f in fields(self.model))
+        return _model_columns(self.model).names
 
     @property
     def json_columns(self) -> frozenset[str]:
         """Return the fields stored as JSON text in SQL (lists, dicts, nested records)."""
-        hints = _hints(self.model)
-        found = set()
-        for name in self.columns:
-            kind = hints[name]
-            options = get_args(kind) if get_origin(kind) is not None else (kind,)
-            if any(get_origin(opt) in (list, dict) for opt in (kind, *options)):
-                found.add(name)
-        return frozenset(found)
+        return _model_columns(self.model).json
 
     @property
     def bool_columns(self) -> frozenset[str]:
         """Return the boolean fields (integers in SQL)."""
-        hints = _hints(self.model)
-        return frozenset(name for name in self.columns if hints[name] is bool)
+        return _model_columns(self.model).bools
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelColumns:
+    """The columns of a model: all, those stored as JSON text, the booleans."""
+
+    names: tuple[str, ...]
+    json: frozenset[str]
+    bools: frozenset[str]
+
+
+# Column sets depend only on the model class; they are read for every row, so they are
+# computed once per model.
+_MODEL_COLUMNS: dict[type[Any], _ModelColumns] = {}
+
+
+def _model_columns(model: type[Any]) -> _ModelColumns:
+    """Return (computing once) the columns of a model."""
+    if (known := _MODEL_COLUMNS.get(model)) is not None:
+        return known
+    hints = _hints(model)
+    names = tuple(f.name for f in fields(model))
+    json_names = set()
+    for name in names:
+        kind = hints[name]
+        options = get_args(kind) if get_origin(kind) is not None else (kind,)
+        if any(get_origin(opt) in (list, dict) for opt in (kind, *options)):
+            json_names.add(name)
+    columns = _ModelColumns(
+        names=names,
+        json=frozenset(json_names),
+        bools=frozenset(name for name in names if hints[name] is bool),
+    )
+    _MODEL_COLUMNS[model] = columns
+    return columns
 
 
 USERS = Collection(
