@@ -10,6 +10,7 @@ both backends enforce the same rules.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 import functools
@@ -478,20 +479,64 @@ class Storage(ABC):
 class RecordStorage(Storage):
     """The domain methods of ``Storage`` written once over record primitives."""
 
-    # --- primitives each backend implements -----------------------------------------
+    # --- primitives each backend implements (blocking, run in its thread) -----------
     @abstractmethod
-    async def _insert(self, coll: Collection, record: dict[str, Any]) -> None:
-        """Insert a record (ConflictError on a key or unique constraint)."""
+    async def _run[T](self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call of the backend in its thread."""
 
     @abstractmethod
-    async def _upsert(self, coll: Collection, record: dict[str, Any]) -> bool:
+    def _insert_sync(self, coll: Collection, records: list[dict[str, Any]]) -> None:
+        """Insert records (ConflictError on a key or unique constraint)."""
+
+    @abstractmethod
+    def _upsert_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
         """Insert or replace a record by key; return whether it was new."""
 
     @abstractmethod
-    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
+    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
         """Replace a record by key; return whether it existed."""
 
     @abstractmethod
+    def _find_sync(
+        self,
+        coll: Collection,
+        where: dict[str, Any],
+        *,
+        span: Range | None,
+        descending: bool,
+        limit: int | None,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Return records equal on ``where`` and inside ``span``, in default order."""
+
+    @abstractmethod
+    def _delete_sync(self, coll: Collection, where: dict[str, Any]) -> int:
+        """Delete matching records; return how many."""
+
+    @abstractmethod
+    def _is_empty_sync(self) -> bool:
+        """Return whether no collection holds any record."""
+
+    # --- the same primitives, awaited -------------------------------------------------
+    async def _insert(self, coll: Collection, record: dict[str, Any]) -> None:
+        """Insert a record (ConflictError on a key or unique constraint)."""
+        await self._run(self._insert_sync, coll, [record])
+
+    async def _bulk_insert(
+        self, coll: Collection, records: list[dict[str, Any]]
+    ) -> None:
+        """Insert many records at once."""
+        if records:
+            await self._run(self._insert_sync, coll, records)
+
+    async def _upsert(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Insert or replace a record by key; return whether it was new."""
+        return await self._run(self._upsert_sync, coll, record)
+
+    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
+        """Replace a record by key; return whether it existed."""
+        return await self._run(self._update_sync, coll, record)
+
     async def _find(
         self,
         coll: Collection,
@@ -503,20 +548,23 @@ class RecordStorage(Storage):
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Return records equal on ``where`` and inside ``span``, in default order."""
+        return await self._run(
+            self._find_sync,
+            coll,
+            where,
+            span=span,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+        )
 
-    @abstractmethod
     async def _delete(self, coll: Collection, where: dict[str, Any]) -> int:
         """Delete matching records; return how many."""
+        return await self._run(self._delete_sync, coll, where)
 
-    @abstractmethod
     async def _is_empty(self) -> bool:
         """Return whether no collection holds any record."""
-
-    @abstractmethod
-    async def _bulk_insert(
-        self, coll: Collection, records: list[dict[str, Any]]
-    ) -> None:
-        """Insert many records at once."""
+        return await self._run(self._is_empty_sync)
 
     # --- helpers ---------------------------------------------------------------------
     async def _one[T](self, coll: Collection, model: type[T], **where: Any) -> T | None:
