@@ -13,6 +13,8 @@ import pytest
 
 import custom_components.sunshare  # noqa: F401
 
+pytest_plugins = ["tests.fakes.clock"]  # the ``clock`` and ``session`` fixtures
+
 # The Home Assistant test plugin turns SQLAlchemy's statement echo on; it floods the output.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 

@@ -33,13 +33,6 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return an HTTP session."""
-    async with aiohttp.ClientSession() as http:
-        yield http
-
-
-@pytest.fixture
 async def client(server: RunningServer, session: aiohttp.ClientSession) -> GameClient:
     """Return a client signed in as ``alice``."""
     client = GameClient(session, server.url + "/")

@@ -19,43 +19,13 @@ from game_server.enedis.dataconnect import DataConnectClient
 from game_server.enedis.ratelimit import DataConnectRateLimiter
 from game_server.models import User
 from game_server.services import GameService, Registration
+from tests.fakes.clock import FakeClock
 from tests.fakes.enedis_dataconnect import (
     CLIENT_ID,
     CLIENT_SECRET,
     FakeDataConnect,
     running_dataconnect,
 )
-
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        """Start at an arbitrary instant."""
-        self.time = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        """Return the current fake time."""
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        """Record the sleep and move time forward instead of waiting."""
-        self.sleeps.append(seconds)
-        self.time += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """Return a fresh fake clock."""
-    return FakeClock()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return an aiohttp session closed after the test."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 @pytest.fixture
