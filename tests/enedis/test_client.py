@@ -26,6 +26,7 @@ from custom_components.sunshare.enedis import (
     is_valid_prm,
     normalize_prm,
 )
+from tests.fakes.clock import FakeClock
 from tests.fakes.enedis_gateway import (
     DEFAULT_PRM,
     FakeEnedisGateway,
@@ -33,8 +34,6 @@ from tests.fakes.enedis_gateway import (
     curve_power_w,
     running_gateway,
 )
-
-from .conftest import FakeClock
 
 type ClientFactory = Callable[..., EnedisClient]
 

@@ -22,10 +22,11 @@ from game_server.enedis.errors import (
     QuotaExceededError,
 )
 from game_server.enedis.ratelimit import DataConnectRateLimiter
+from tests.fakes.clock import FakeClock
 from tests.fakes.enedis_dataconnect import FakeDataConnect
 from tests.fakes.enedis_gateway import DEFAULT_PRM, day_points
 
-from .conftest import FakeClock, make_config
+from .conftest import make_config
 
 type MakeClient = Callable[..., DataConnectClient]
 DAY = date(2026, 11, 20)
