@@ -25,6 +25,8 @@ from game_server.models import (
     ActionDeclaration,
     ApiToken,
     DailyReading,
+    EquipmentChange,
+    EquipmentKind,
     MeterIndex,
     PeakEvent,
     ReadingSource,
@@ -202,9 +204,21 @@ def user_json(user: User) -> dict[str, Any]:
             "solar_kwc": user.solar_kwc,
             "city": user.city,
             "postcode": user.postcode,
+            "equipment_changes": [
+                equipment_json(change) for change in user.equipment_changes
+            ],
         },
         "language": user.language,
         "created_at": user.created_at.isoformat(),
+    }
+
+
+def equipment_json(change: EquipmentChange) -> dict[str, Any]:
+    """Return a declared equipment change."""
+    return {
+        "kind": change.kind.value,
+        "date": change.day.isoformat(),
+        "note": change.note,
     }
 
 
@@ -454,6 +468,37 @@ async def post_meter_index(request: web.Request) -> web.Response:
     )
 
 
+async def post_equipment_change(request: web.Request) -> web.Response:
+    """Declare an equipment change of the household (idempotent by kind and date)."""
+    user = await current_user(request)
+    body = await read_body(request)
+    kind = body.req_text("kind")
+    day = body.day("date")
+    note = body.text("note") or ""
+    body.done()
+    change, created = await service_of(request).add_equipment_change(
+        user, kind, day, note
+    )
+    return web.json_response(
+        {
+            **equipment_json(change),
+            "created": created,
+            "equipment_changes": [equipment_json(c) for c in user.equipment_changes],
+        },
+        status=201 if created else 200,
+    )
+
+
+async def delete_equipment_change(request: web.Request) -> web.Response:
+    """Withdraw a declared equipment change."""
+    user = await current_user(request)
+    day = parse_day(request.match_info["date"], "date")
+    await service_of(request).remove_equipment_change(
+        user, request.match_info["kind"], day
+    )
+    return web.Response(status=204)
+
+
 async def get_score(request: web.Request) -> web.Response:
     """Return the player's stored season score."""
     user = await current_user(request)
@@ -649,6 +694,36 @@ ROUTES: tuple[Route, ...] = (
         },
         status=201,
         errors=(400, 401, 403, 413, 422),
+    ),
+    Route(
+        "POST",
+        "/me/equipment-changes",
+        post_equipment_change,
+        "Declare an equipment change (idempotent by kind and date)",
+        request={
+            "type": "object",
+            "required": ["kind", "date"],
+            "properties": {
+                "kind": {"type": "string", "enum": [k.value for k in EquipmentKind]},
+                "date": {
+                    **_DAY,
+                    "description": "First day of use, within the season and its "
+                    "reference period",
+                },
+                "note": {"type": "string", "maxLength": 200},
+            },
+            "additionalProperties": False,
+        },
+        status=201,
+        errors=(400, 401, 403, 409, 413, 422),
+    ),
+    Route(
+        "DELETE",
+        "/me/equipment-changes/{kind}/{date}",
+        delete_equipment_change,
+        "Withdraw a declared equipment change",
+        status=204,
+        errors=(401, 403, 404, 422),
     ),
     Route("GET", "/me/score", get_score, "My stored season score", errors=(401, 409)),
     Route(

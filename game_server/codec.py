@@ -7,7 +7,8 @@ strict: a missing field without default or a wrong type raises ``CodecError``.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
@@ -60,14 +61,25 @@ def to_record(obj: Any) -> dict[str, Any]:
 
 @cache
 def _shape(kind: Any) -> tuple[Any, tuple[Any, ...]]:
-    """Return a type's origin and arguments (cached: decoding asks for them per value)."""
+    """Return a type's origin and arguments (cached: decoders are built per type)."""
     return get_origin(kind), get_args(kind)
+
+
+type _Decoder = Callable[[Any, str], Any]
 
 
 def _float_list(values: Any, nullable: bool, where: str) -> list[float | None]:
     """Return a list of numbers (or nulls when allowed), checked like ``_decode`` does."""
     if not isinstance(values, list):
         raise CodecError(f"{where}: expected a list")
+    # Half-hour slots are the bulk of the data: check the item types in C first.
+    kinds = set(map(type, values))
+    if kinds <= _FLOATS:
+        return list(values)
+    if kinds <= _NUMBERS:
+        return list(map(float, values))
+    if nullable and kinds <= _NULLABLE_NUMBERS:
+        return [None if value is None else float(value) for value in values]
     result: list[float | None] = []
     for value in values:
         if value is None:
@@ -81,88 +93,193 @@ def _float_list(values: Any, nullable: bool, where: str) -> list[float | None]:
     return result
 
 
+_FLOATS = frozenset({float})
+_NUMBERS = frozenset({float, int})
+_NULLABLE_NUMBERS = frozenset({float, int, type(None)})
 _FLOAT_ITEMS = {float: False, float | None: True}
 
 
-def _decode(kind: Any, value: Any, where: str) -> Any:
-    """Return a value decoded to the given type."""
-    origin, args = _shape(kind)
-    if origin is list and args[0] in _FLOAT_ITEMS:
-        # Fast path for half-hour slots (48 numbers a day, the bulk of the data).
-        return _float_list(value, _FLOAT_ITEMS[args[0]], where)
-    if origin in (Union, types.UnionType):
-        options = args
+def _parse(parse: Callable[[Any], Any]) -> _Decoder:
+    """Return a decoder of a non-null value parsed by ``parse`` (ValueError → CodecError)."""
+
+    def decode(value: Any, where: str) -> Any:
         if value is None:
-            if type(None) in options:
-                return None
             raise CodecError(f"{where}: must not be null")
-        for option in options:
-            if option is type(None):
-                continue
-            return _decode(option, value, where)
-    if kind is Any:
+        try:
+            return parse(value)
+        except CodecError:
+            raise
+        except ValueError as err:
+            raise CodecError(f"{where}: {err}") from err
+
+    return decode
+
+
+def _parse_datetime(value: Any) -> datetime:
+    """Return a stored instant as an aware UTC datetime (naive means UTC)."""
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _decode_any(value: Any, where: str) -> Any:
+    """Return a value of type ``Any`` as it is."""
+    return value
+
+
+def _decode_bool(value: Any, where: str) -> bool:
+    """Return a boolean (0 and 1 accepted: SQL integers)."""
+    if isinstance(value, bool):
         return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise CodecError(f"{where}: expected a list")
-        (item_kind,) = args
-        return [_decode(item_kind, item, where) for item in value]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise CodecError(f"{where}: expected an object")
-        return dict(value)
     if value is None:
         raise CodecError(f"{where}: must not be null")
-    try:
-        if isinstance(kind, type) and issubclass(kind, Enum):
-            return kind(value)
+    if value in (0, 1):
+        return bool(value)
+    raise CodecError(f"{where}: expected a boolean")
+
+
+def _decode_float(value: Any, where: str) -> float:
+    """Return a number as a float."""
+    if type(value) is float:
+        return value
+    if value is None:
+        raise CodecError(f"{where}: must not be null")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CodecError(f"{where}: expected a number")
+    return float(value)
+
+
+def _decode_int(value: Any, where: str) -> int:
+    """Return an integer."""
+    if value is None:
+        raise CodecError(f"{where}: must not be null")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CodecError(f"{where}: expected an integer")
+    return value
+
+
+def _decode_str(value: Any, where: str) -> str:
+    """Return a string."""
+    if value is None:
+        raise CodecError(f"{where}: must not be null")
+    if not isinstance(value, str):
+        raise CodecError(f"{where}: expected a string")
+    return value
+
+
+def _decode_dict(value: Any, where: str) -> dict[Any, Any]:
+    """Return a copy of an object."""
+    if not isinstance(value, dict):
+        raise CodecError(f"{where}: expected an object")
+    return dict(value)
+
+
+@cache
+def _decoder(kind: Any) -> _Decoder:
+    """Return (building once per type) the function decoding values of a type."""
+    origin, args = _shape(kind)
+    if origin is list and args[0] in _FLOAT_ITEMS:
+        nullable = _FLOAT_ITEMS[args[0]]
+        return lambda value, where: _float_list(value, nullable, where)
+    if origin in (Union, types.UnionType):
+        options = [option for option in args if option is not type(None)]
+        inner = _decoder(options[0])
+        if len(options) == len(args):
+
+            def decode_union(value: Any, where: str) -> Any:
+                if value is None:
+                    raise CodecError(f"{where}: must not be null")
+                return inner(value, where)
+
+            return decode_union
+
+        def decode_optional(value: Any, where: str) -> Any:
+            return None if value is None else inner(value, where)
+
+        return decode_optional
+    if kind is Any:
+        return _decode_any
+    if origin is list:
+        item = _decoder(args[0])
+
+        def decode_list(value: Any, where: str) -> list[Any]:
+            if not isinstance(value, list):
+                raise CodecError(f"{where}: expected a list")
+            return [item(each, where) for each in value]
+
+        return decode_list
+    if origin is dict:
+        return _decode_dict
+    if isinstance(kind, type):
+        if issubclass(kind, Enum):
+            return _parse(kind)
         # issubclass, not identity: freezegun swaps datetime for a subclass in tests.
-        if isinstance(kind, type) and issubclass(kind, datetime):
-            parsed = datetime.fromisoformat(str(value))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return parsed.astimezone(UTC)
-        if isinstance(kind, type) and issubclass(kind, date):
-            return date.fromisoformat(str(value))
+        if issubclass(kind, datetime):
+            return _parse(_parse_datetime)
+        if issubclass(kind, date):
+            return _parse(lambda value: date.fromisoformat(str(value)))
         if kind is bool:
-            if isinstance(value, bool):
-                return value
-            if value in (0, 1):
-                return bool(value)
-            raise CodecError(f"{where}: expected a boolean")
+            return _decode_bool
         if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise CodecError(f"{where}: expected a number")
-            return float(value)
+            return _decode_float
         if kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise CodecError(f"{where}: expected an integer")
-            return value
+            return _decode_int
         if kind is str:
-            if not isinstance(value, str):
-                raise CodecError(f"{where}: expected a string")
-            return value
-        if isinstance(kind, type) and is_dataclass(kind):
-            return from_record(kind, value)
-    except ValueError as err:
-        if isinstance(err, CodecError):
-            raise
-        raise CodecError(f"{where}: {err}") from err
-    raise CodecError(f"{where}: unsupported type {kind!r}")
+            return _decode_str
+        if is_dataclass(kind):
+            return _parse(lambda value: from_record(kind, value))
+
+    def unsupported(value: Any, where: str) -> Any:
+        if value is None:
+            raise CodecError(f"{where}: must not be null")
+        raise CodecError(f"{where}: unsupported type {kind!r}")
+
+    return unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to decode a model: its fields' names, decoders and defaults."""
+
+    hints: dict[str, Any]
+    """The resolved types the plan was built from (the cache of ``_hints``)."""
+    fields: tuple[tuple[str, _Decoder, str, bool], ...]
+    """(name, decoder, error prefix, required) per field."""
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    """Return (building once per model) the decoding plan of a model."""
+    hints = _hints(cls)
+    plan = _PLANS.get(cls)
+    # Rebuilt when the resolved types were forgotten (see ``_HINTS``).
+    if plan is None or plan.hints is not hints:
+        plan = _PLANS[cls] = _Plan(
+            hints=hints,
+            fields=tuple(
+                (
+                    f.name,
+                    _decoder(hints[f.name]),
+                    f"{cls.__name__}.{f.name}",
+                    f.default is MISSING and f.default_factory is MISSING,
+                )
+                for f in fields(cls)
+            ),
+        )
+    return plan
 
 
 def from_record[T](cls: type[T], record: dict[str, Any]) -> T:
     """Return the model instance of a record (unknown keys such as ``_id`` ignored)."""
     if not isinstance(record, dict):
         raise CodecError(f"{cls.__name__}: expected an object")
-    hints = _hints(cls)
     values: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name not in record:
-            if f.default is MISSING and f.default_factory is MISSING:
-                raise CodecError(f"{cls.__name__}.{f.name}: missing")
-            continue
-        values[f.name] = _decode(
-            hints[f.name], record[f.name], f"{cls.__name__}.{f.name}"
-        )
+    for name, decode, where, required in _plan(cls).fields:
+        if name in record:
+            values[name] = decode(record[name], where)
+        elif required:
+            raise CodecError(f"{where}: missing")
     return cls(**values)

@@ -65,6 +65,25 @@ class ReadingSource(StrEnum):
     INDEX = "index"
 
 
+class EquipmentKind(StrEnum):
+    """Equipment whose arrival re-baselines a household (same values as the rules)."""
+
+    PV = "pv"
+    BATTERY = "battery"
+    EV = "ev"
+    HEAT_PUMP = "heat_pump"
+
+
+@dataclass(kw_only=True, slots=True)
+class EquipmentChange:
+    """A declared equipment change of a household: what arrived, and when."""
+
+    kind: EquipmentKind
+    day: date
+    """Local day the equipment started being used."""
+    note: str = ""
+
+
 @dataclass(kw_only=True, slots=True)
 class User:
     """A player or admin account with its household profile."""
@@ -90,6 +109,8 @@ class User:
     postcode: str | None = None
     language: str = "fr"
     created_at: datetime = field(default_factory=utcnow)
+    equipment_changes: list[EquipmentChange] = field(default_factory=list)
+    """Declared equipment changes (the scoring re-baselines from their day)."""
 
     @property
     def is_admin(self) -> bool:
@@ -177,6 +198,23 @@ class DailyReading:
     t_mean_c: float | None = None
     source: ReadingSource = ReadingSource.LOCAL
     updated_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(kw_only=True, slots=True)
+class EnedisReading:
+    """A household's certified Enedis day (one per user and day).
+
+    It is kept beside the reading the household sent: neither ever overwrites the
+    other, and the scoring job reconciles them (``rules.reconcile``).
+    """
+
+    user_id: str
+    day: date
+    import_kwh: float
+    """Certified daily consumption drawn from the grid."""
+    export_kwh: float | None = None
+    """Certified daily injection, when fetched."""
+    fetched_at: datetime = field(default_factory=utcnow)
 
 
 @dataclass(kw_only=True, slots=True)

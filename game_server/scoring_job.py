@@ -10,19 +10,35 @@ re-sending the same data changes nothing (unchanged households are not even rewr
 The job keeps, per season, each household's small contribution to the peer medians and its
 totals, so an incremental pass reads only the households it recomputes, and the
 leaderboards (per challenge and overall, players and teams) are served from memory.
+
+Households are read in chunks (a few queries each) and each chunk's changed cards are
+written in one transaction; passes over many households run in worker processes that
+open the database themselves (``SUNSHARE_SCORING_WORKERS``), with identical results.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 import contextlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
 import json
 import logging
+import multiprocessing
+import os
+from pathlib import Path
 from statistics import median
 from time import monotonic
 from typing import Any
@@ -47,9 +63,18 @@ from game_server.rules import (
     team_score,
 )
 from game_server.rules.baseline import is_valid_day, select_reference, shift_year
-from game_server.rules.engine import HouseholdScore
-from game_server.rules.models import PARIS, PeakWindow, month_key
+from game_server.rules.engine import METERED, HouseholdScore
+from game_server.rules.models import (
+    AFFECTED_BY,
+    PARIS,
+    Equipment,
+    EquipmentChange,
+    PeakWindow,
+    ScoreCard,
+    month_key,
+)
 from game_server.rules.peers import MIN_SOLAR_HOUSEHOLDS
+from game_server.rules.reconcile import reconcile_day
 from game_server.storage import Storage
 
 LOGGER = logging.getLogger(__name__)
@@ -62,6 +87,13 @@ ROSTER_CHECK_S = 5.0
 """How often a leaderboard request re-reads teams and memberships."""
 ACTIVE_AFTER_END = timedelta(days=14)
 """A season keeps being recomputed this long after its end (late data, provisional)."""
+CHUNK_HOUSEHOLDS = 200
+"""Households read, scored and written together (bounds a pass's memory)."""
+POOL_MIN_HOUSEHOLDS = 1000
+"""Smaller passes run in-process (starting worker processes takes about a second)."""
+WORKERS_ENV = "SUNSHARE_SCORING_WORKERS"
+"""Environment variable: processes of a big pass (default: one per core; 0 or 1:
+everything in the server's process)."""
 _SCALAR_SETTINGS = {
     f.name
     for f in fields(SeasonSettings)
@@ -117,6 +149,53 @@ def days_from_indexes(indexes: Sequence[models.MeterIndex]) -> dict[date, DayDat
     return days
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FlaggedDay:
+    """A day whose local import differs from the certified Enedis one beyond tolerance."""
+
+    day: date
+    local_kwh: float
+    enedis_kwh: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the score-card line of the day."""
+        return {
+            "day": self.day.isoformat(),
+            "local_kwh": round(self.local_kwh, 3),
+            "enedis_kwh": round(self.enedis_kwh, 3),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredHousehold(HouseholdInput):
+    """The rules' input of a household, with what its score cards explain besides."""
+
+    flagged: tuple[FlaggedDay, ...] = ()
+    """Days scored with the Enedis value instead of the local one (rules §6)."""
+    equipment: tuple[models.EquipmentChange, ...] = ()
+
+
+def flagged_days(
+    readings: Iterable[models.DailyReading], enedis: Iterable[models.EnedisReading]
+) -> list[FlaggedDay]:
+    """Return the days whose local import is beyond tolerance of the Enedis one."""
+    local = {reading.day: reading for reading in readings}
+    found = []
+    for certified in sorted(enedis, key=lambda item: item.day):
+        reading = local.get(certified.day)
+        if reading is None:
+            continue
+        if reconcile_day(day_from_reading(reading), certified.import_kwh).flagged:
+            found.append(
+                FlaggedDay(
+                    day=certified.day,
+                    local_kwh=reading.import_kwh,
+                    enedis_kwh=certified.import_kwh,
+                )
+            )
+    return found
+
+
 def household_input(
     user: models.User,
     readings: Iterable[models.DailyReading],
@@ -124,11 +203,34 @@ def household_input(
     indexes: Sequence[models.MeterIndex] = (),
     events: Iterable[models.SheddingEvent] = (),
     declarations: Iterable[models.ActionDeclaration] = (),
-) -> HouseholdInput:
-    """Return what the rules know of a household (readings win over meter indexes)."""
+    enedis: Iterable[models.EnedisReading] = (),
+) -> StoredHousehold:
+    """Return what the rules know of a household.
+
+    Readings win over meter indexes; a certified Enedis day fills a missing day,
+    replaces a day spread from meter indexes, and is reconciled with a reading
+    (``rules.reconcile.reconcile_day``: beyond tolerance it is scored and flagged).
+    """
     days = days_from_indexes(indexes)
+    readings = list(readings)
     for reading in readings:
         days[reading.day] = day_from_reading(reading)
+    enedis = list(enedis)
+    for certified in enedis:
+        known = days.get(certified.day)
+        if known is None or known.source == models.ReadingSource.INDEX.value:
+            export = certified.export_kwh
+            if export is None:
+                export = known.export_kwh if known is not None else 0.0
+            days[certified.day] = DayData(
+                day=certified.day,
+                import_kwh=certified.import_kwh,
+                export_kwh=export,
+                source=models.ReadingSource.ENEDIS.value,
+            )
+        else:
+            days[certified.day] = reconcile_day(known, certified.import_kwh)
+    changes = sorted(user.equipment_changes, key=lambda c: (c.day, c.kind.value))
     profile = HouseholdProfile(
         adults=user.adults,
         children=user.children,
@@ -136,8 +238,14 @@ def household_input(
         electric_hot_water=user.electric_hot_water,
         solar_kwc=user.solar_kwc,
         simplified=user.mode is models.Mode.SIMPLIFIED,
+        equipment_changes=tuple(
+            EquipmentChange(equipment=Equipment(change.kind.value), day=change.day)
+            for change in changes
+        ),
     )
-    return HouseholdInput(
+    return StoredHousehold(
+        flagged=tuple(flagged_days(readings, enedis)),
+        equipment=tuple(changes),
         profile=profile,
         days=dict(sorted(days.items())),
         shedding_events=tuple(
@@ -159,6 +267,48 @@ def household_input(
             for item in sorted(declarations, key=lambda d: (d.day, d.action_id, d.id))
         ),
     )
+
+
+def explain_cards(
+    cards: Iterable[ScoreCard], household: HouseholdInput, settings: SeasonSettings
+) -> None:
+    """Write on the energy cards their flagged days and the equipment change they follow.
+
+    ``data_quality["flagged_days"]`` lists the month's days scored with the Enedis
+    value (local and Enedis imports); ``reference["equipment_change"]`` names the
+    latest change affecting the challenge, as the rules apply it: ``rebased`` (before
+    the season: the reference starts on its day) or ``excluded`` (in the season: the
+    challenge stops counting from its month).
+    """
+    if not isinstance(household, StoredHousehold):
+        return
+    for card in cards:
+        if card.challenge not in METERED:
+            continue
+        flagged = [
+            f.as_dict() for f in household.flagged if month_key(f.day) == card.month
+        ]
+        if flagged:
+            card.data_quality["flagged_days"] = flagged
+        affecting = [
+            change
+            for change in household.equipment
+            if card.challenge in AFFECTED_BY[Equipment(change.kind.value)]
+        ]
+        if not affecting:
+            continue
+        change = max(affecting, key=lambda c: c.day)
+        if change.day < settings.start:
+            effect = "rebased"
+        elif month_key(change.day) <= card.month:
+            effect = "excluded"
+        else:
+            continue
+        card.reference["equipment_change"] = {
+            "kind": change.kind.value,
+            "day": change.day.isoformat(),
+            "effect": effect,
+        }
 
 
 def _clock_time(text: str) -> time:
@@ -386,12 +536,160 @@ def _profile_key(user: models.User) -> tuple[Any, ...]:
     )
 
 
+def _entries(
+    season_id: str, user_id: str, score: HouseholdScore
+) -> list[models.ScoreEntry]:
+    """Return the score entries (one per card) of a household's season."""
+    entries = []
+    for card in score.cards:
+        data = json.loads(json.dumps(card.as_dict(), default=str))
+        entries.append(
+            models.ScoreEntry(
+                season_id=season_id,
+                user_id=user_id,
+                challenge=card.challenge.value,
+                month=card.month,
+                points=round(float(card.points), 6),
+                card=data,
+            )
+        )
+    entries.sort(key=lambda e: (e.month, e.challenge))
+    return entries
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTask:
+    """Households to score with what they share (pure data: scored in a thread)."""
+
+    season_id: str
+    settings: SeasonSettings
+    catalogue: dict[str, ActionDefinition]
+    as_of: date
+    aggregates: PeerAggregates
+    team_temperatures: dict[str, dict[date, float]]
+    """Team id → median temperature per day."""
+    teams: dict[str, str]
+    """User id → team id, for every household to score."""
+    households: dict[str, HouseholdInput] = field(default_factory=dict)
+    """User id → the household's data (a worker process reads it itself)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A household's cards as stored, and its figures for the leaderboards."""
+
+    entries: list[models.ScoreEntry]
+    result: Result
+
+
+def score_task(task: ScoreTask) -> dict[str, Scored]:
+    """Score households (pure: reads only the task, safe in another thread)."""
+    scored: dict[str, Scored] = {}
+    for user_id, household in task.households.items():
+        peers = replace(
+            task.aggregates,
+            team_temperature=task.team_temperatures.get(task.teams[user_id], {}),
+        )
+        score = score_household(
+            household, task.settings, peers, as_of=task.as_of, catalogue=task.catalogue
+        )
+        explain_cards(score.cards, household, task.settings)
+        entries = _entries(task.season_id, user_id, score)
+        scored[user_id] = Scored(
+            entries=entries,
+            result=Result(
+                totals={str(k): v for k, v in score.totals.items()},
+                total=score.total,
+                valid_day_share=score.valid_day_share,
+                kwh_saved=score.kwh_saved,
+                entries={
+                    (e.challenge, e.month): _entry_json(e.points, e.card)
+                    for e in entries
+                },
+            ),
+        )
+    return scored
+
+
+def default_workers() -> int:
+    """Return how many processes run a big pass (``SUNSHARE_SCORING_WORKERS``)."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if raw:
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            LOGGER.warning("%s=%r is not a number: one per core", WORKERS_ENV, raw)
+    return os.cpu_count() or 1
+
+
+# --- worker processes: each opens the database itself, reads and scores chunks -----
+@dataclass(slots=True)
+class _Worker:
+    """A worker process's own event loop and job on its own storage connection."""
+
+    url: str
+    loop: asyncio.AbstractEventLoop
+    job: ScoringJob
+
+
+_WORKER: _Worker | None = None
+
+
+def _worker(url: str) -> _Worker:
+    """Return this worker process's job on the database at ``url`` (opened once)."""
+    global _WORKER  # noqa: PLW0603 - one storage per worker process
+    if _WORKER is None or _WORKER.url != url:
+        from game_server.storage import open_storage
+
+        loop = asyncio.new_event_loop()
+        storage = open_storage(url, Path())
+        loop.run_until_complete(storage.open())
+        _WORKER = _Worker(url, loop, ScoringJob(storage))
+    return _WORKER
+
+
+def contributions_in_worker(
+    url: str,
+    season: models.Season,
+    users: list[models.User],
+    settings: SeasonSettings,
+    as_of: date,
+) -> dict[str, Contribution]:
+    """Read households and return their contributions (in a worker process)."""
+    worker = _worker(url)
+    households = worker.loop.run_until_complete(
+        worker.job._households(season, users, slots=False)
+    )
+    return {
+        user_id: contribution(household, settings, as_of)
+        for user_id, household in households.items()
+    }
+
+
+def score_in_worker(
+    url: str, season: models.Season, users: list[models.User], task: ScoreTask
+) -> dict[str, Scored]:
+    """Read households and score them (in a worker process)."""
+    worker = _worker(url)
+    households = worker.loop.run_until_complete(worker.job._households(season, users))
+    return score_task(replace(task, households=households))
+
+
+def _chunks[T](items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """Return consecutive slices of at most ``size`` items."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 class ScoringJob:
     """Incremental scoring of the seasons held by one storage."""
 
-    def __init__(self, storage: Storage) -> None:
-        """Score the seasons of a storage."""
+    def __init__(self, storage: Storage, *, workers: int | None = None) -> None:
+        """Score the seasons of a storage (big passes in ``workers`` processes)."""
         self.storage = storage
+        self.workers = default_workers() if workers is None else workers
+        """Processes of a big pass; 0 or 1: everything in this process."""
+        self.pool_min_households = POOL_MIN_HOUSEHOLDS
+        self._pool: ProcessPoolExecutor | None = None
         self.dirty: dict[str, set[str]] = defaultdict(set)
         """user id → months (``YYYY-MM``) whose data changed since the last pass."""
         self.states: dict[str, SeasonState] = {}
@@ -402,6 +700,40 @@ class ScoringJob:
     def mark_dirty(self, user_id: str, day: date) -> None:
         """Note that a household's data of a day changed."""
         self.dirty[user_id].add(month_key(day))
+
+    def close(self) -> None:
+        """Stop the worker processes (the next big pass starts them again)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @contextlib.contextmanager
+    def _pool_guard(self) -> Iterator[None]:
+        """Fall back to in-process scoring for good when a worker process dies."""
+        try:
+            yield
+        except BrokenProcessPool:
+            LOGGER.warning(
+                "A scoring worker process died; scoring in the server's process "
+                "from the next pass on"
+            )
+            self.workers = 1
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _executor(self, households: int) -> tuple[Executor, str] | None:
+        """Return the process pool and database URL for a big pass, else None."""
+        url = self.storage.worker_url()
+        if self.workers <= 1 or households < self.pool_min_households or url is None:
+            return None
+        if self._pool is None:
+            # spawn: never fork the server's process (event loop, threads, sockets).
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool, url
 
     # --- loading ------------------------------------------------------------------
     async def _context(
@@ -462,32 +794,61 @@ class ScoringJob:
             )
         return {user: "|".join(sorted(items)) for user, items in found.items()}
 
-    async def _household(
-        self, season: models.Season, user: models.User
-    ) -> HouseholdInput:
-        """Load one household's data for a season."""
+    async def _households(
+        self,
+        season: models.Season,
+        users: Sequence[models.User],
+        *,
+        slots: bool = True,
+    ) -> dict[str, HouseholdInput]:
+        """Load several households' data for a season (one query per kind of data).
+
+        ``slots=False`` loads only what the day totals need (no half-hours, shedding
+        events or declared actions): enough for ``contribution``.
+        """
         first = history_start(season)
-        readings = await self.storage.list_readings(user.id, first, season.end)
-        indexes: list[models.MeterIndex] = []
-        if user.mode is models.Mode.SIMPLIFIED:
-            indexes = [
-                index
-                for index in await self.storage.list_meter_indexes(user.id)
-                if first <= index.day <= season.end + timedelta(days=7)
-            ]
-        events = await self.storage.list_shedding_events(
-            user.id,
-            datetime.combine(first, time(), PARIS).astimezone(UTC),
-            datetime.combine(season.end + timedelta(days=1), time(), PARIS).astimezone(
-                UTC
-            ),
+        ids = [user.id for user in users]
+        readings = await self.storage.readings_by_user(
+            ids, first, season.end, slots=slots
         )
-        declarations = await self.storage.list_action_declarations(
-            user.id, season.start, season.end
-        )
-        return household_input(
-            user, readings, indexes=indexes, events=events, declarations=declarations
-        )
+        simplified = [u.id for u in users if u.mode is models.Mode.SIMPLIFIED]
+        indexes: dict[str, list[models.MeterIndex]] = {}
+        if simplified:
+            indexes = await self.storage.meter_indexes_by_user(simplified)
+        last_index = season.end + timedelta(days=7)
+        events: dict[str, list[models.SheddingEvent]] = defaultdict(list)
+        declarations: dict[str, list[models.ActionDeclaration]] = defaultdict(list)
+        if slots:
+            events.update(
+                await self.storage.shedding_events_by_user(
+                    ids,
+                    datetime.combine(first, time(), PARIS).astimezone(UTC),
+                    datetime.combine(
+                        season.end + timedelta(days=1), time(), PARIS
+                    ).astimezone(UTC),
+                )
+            )
+            declarations.update(
+                await self.storage.action_declarations_by_user(
+                    ids, season.start, season.end
+                )
+            )
+        enedis = await self.storage.enedis_readings_by_user(ids, first, season.end)
+        return {
+            user.id: household_input(
+                user,
+                readings[user.id],
+                indexes=[
+                    index
+                    for index in indexes.get(user.id, ())
+                    if first <= index.day <= last_index
+                ],
+                events=events[user.id],
+                declarations=declarations[user.id],
+                enedis=enedis[user.id],
+            )
+            for user in users
+        }
 
     # --- passes -------------------------------------------------------------------
     async def recompute_all(
@@ -496,10 +857,11 @@ class ScoringJob:
         """Recompute every household of the active seasons (or of one season)."""
         async with self.lock:
             self.dirty.clear()
-            return [
-                await self._full(season, today - timedelta(days=1))
-                for season in await self._active_seasons(today, season_id)
-            ]
+            with self._pool_guard():
+                return [
+                    await self._full(season, today - timedelta(days=1))
+                    for season in await self._active_seasons(today, season_id)
+                ]
 
     async def recompute_dirty(self, today: date) -> list[RecomputeReport]:
         """Recompute the dirty households and whatever depends on their medians."""
@@ -508,16 +870,17 @@ class ScoringJob:
             self.dirty.clear()
             reports = []
             try:
-                for season in await self._active_seasons(today, None):
-                    as_of = today - timedelta(days=1)
-                    state = self.states.get(season.id)
-                    fingerprint, _, _ = await self._context(season, as_of)
-                    if state is None or state.fingerprint != fingerprint:
-                        reports.append(await self._full(season, as_of))
-                    else:
-                        reports.append(
-                            await self._incremental(season, state, set(dirty))
-                        )
+                with self._pool_guard():
+                    for season in await self._active_seasons(today, None):
+                        as_of = today - timedelta(days=1)
+                        state = self.states.get(season.id)
+                        fingerprint, _, _ = await self._context(season, as_of)
+                        if state is None or state.fingerprint != fingerprint:
+                            reports.append(await self._full(season, as_of))
+                        else:
+                            reports.append(
+                                await self._incremental(season, state, set(dirty))
+                            )
             except BaseException:
                 # Keep the marks for the next pass (a failed pass loses nothing).
                 for user_id, months in dirty.items():
@@ -554,13 +917,38 @@ class ScoringJob:
             state.results = await self._stored_results(season)
         report = RecomputeReport(season.id, full=True)
         users = self._users
-        for user_id in state.members:
-            household = await self._household(season, users[user_id])
-            state.contributions[user_id] = contribution(household, settings, as_of)
+        # Two passes over chunks of households: the day totals for the medians, then
+        # everything to score (a whole season's half-hours would take gigabytes).
+        members = [users[user_id] for user_id in state.members]
+        pool = self._executor(len(members))
+        if pool is not None:
+            loop = asyncio.get_running_loop()
+            executor, url = pool
+            for found in await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        executor,
+                        contributions_in_worker,
+                        url,
+                        season,
+                        list(chunk),
+                        settings,
+                        as_of,
+                    )
+                    for chunk in _chunks(members, CHUNK_HOUSEHOLDS)
+                )
+            ):
+                state.contributions.update(found)
+        else:
+            for chunk in _chunks(members, CHUNK_HOUSEHOLDS):
+                totals = await self._households(season, chunk, slots=False)
+                for user_id, household in totals.items():
+                    state.contributions[user_id] = contribution(
+                        household, settings, as_of
+                    )
         state.aggregates = aggregates_of(state.contributions.values())
         state.team_temperatures = self._team_temperatures(state)
-        for user_id in state.members:
-            await self._score(season, state, users[user_id], report)
+        await self._score_users(season, state, members, report)
         for stale in set(state.results) - set(state.members):
             del state.results[stale]
         self.states[season.id] = state
@@ -605,11 +993,10 @@ class ScoringJob:
                 self._build_boards(season, state)
             return report
         users = self._users
-        inputs: dict[str, HouseholdInput] = {}
-        for user_id in sorted(dirty):
-            inputs[user_id] = await self._household(season, users[user_id])
+        inputs = await self._households(season, [users[u] for u in sorted(dirty)])
+        for user_id, household in inputs.items():
             state.contributions[user_id] = contribution(
-                inputs[user_id], state.settings, state.as_of
+                household, state.settings, state.as_of
             )
         aggregates = aggregates_of(state.contributions.values())
         temperatures = self._team_temperatures(state)
@@ -638,10 +1025,9 @@ class ScoringJob:
                 affected.add(user_id)
         state.aggregates = aggregates
         state.team_temperatures = temperatures
-        for user_id in sorted(affected):
-            await self._score(
-                season, state, users[user_id], report, inputs.get(user_id)
-            )
+        await self._score_users(
+            season, state, [users[u] for u in sorted(affected)], report, inputs
+        )
         self._build_boards(season, state)
         return report
 
@@ -668,66 +1054,93 @@ class ScoringJob:
             )
         return results
 
-    async def _score(
+    async def _score_users(
         self,
         season: models.Season,
         state: SeasonState,
-        user: models.User,
+        users: Sequence[models.User],
         report: RecomputeReport,
-        household: HouseholdInput | None = None,
+        loaded: Mapping[str, HouseholdInput] | None = None,
     ) -> None:
-        """Score one household and store its cards when they changed."""
-        if household is None:
-            household = await self._household(season, user)
-        member = state.members[user.id]
-        peers = replace(
-            state.aggregates,
-            team_temperature=state.team_temperatures.get(member.team_id, {}),
-        )
-        score = score_household(
-            household,
-            state.settings,
-            peers,
-            as_of=state.as_of,
-            catalogue=state.catalogue,
-        )
-        report.recomputed.add(user.id)
-        entries = self._entries(season, user.id, score)
-        fingerprints = {
-            (e.challenge, e.month): _entry_json(e.points, e.card) for e in entries
-        }
-        previous = state.results.get(user.id)
-        if previous is None or previous.entries != fingerprints:
-            await self.storage.replace_scores(season.id, user.id, entries)
-            report.written.add(user.id)
-        state.results[user.id] = Result(
-            totals={str(k): v for k, v in score.totals.items()},
-            total=score.total,
-            valid_day_share=score.valid_day_share,
-            kwh_saved=score.kwh_saved,
-            entries=fingerprints,
-        )
+        """Score households chunk by chunk, each chunk's changed cards in one write.
+
+        Big passes run in worker processes, each reading its chunks from the database
+        (at most two chunks per worker in flight); otherwise a chunk is scored in a
+        thread (the event loop keeps serving requests) while the next one is read.
+        """
+        loaded = loaded or {}
+        loop = asyncio.get_running_loop()
+        pool = self._executor(len(users))
+        in_flight = 2 * self.workers if pool is not None else 1
+        pending: list[asyncio.Future[dict[str, Scored]]] = []
+        try:
+            for chunk in _chunks(users, CHUNK_HOUSEHOLDS):
+                if pool is not None:
+                    executor, url = pool
+                    task = self._task(state, [user.id for user in chunk], {})
+                    future = loop.run_in_executor(
+                        executor, score_in_worker, url, season, list(chunk), task
+                    )
+                else:
+                    missing = [user for user in chunk if user.id not in loaded]
+                    read = await self._households(season, missing) if missing else {}
+                    households = {
+                        user.id: loaded[user.id] if user.id in loaded else read[user.id]
+                        for user in chunk
+                    }
+                    task = self._task(state, list(households), households)
+                    future = loop.run_in_executor(None, score_task, task)
+                while len(pending) >= in_flight:
+                    await self._store(season, state, await pending.pop(0), report)
+                pending.append(future)
+            while pending:
+                await self._store(season, state, await pending.pop(0), report)
+        finally:
+            for future in pending:
+                future.cancel()
 
     @staticmethod
-    def _entries(
-        season: models.Season, user_id: str, score: HouseholdScore
-    ) -> list[models.ScoreEntry]:
-        """Return the score entries (one per card) of a household's season."""
-        entries = []
-        for card in score.cards:
-            data = json.loads(json.dumps(card.as_dict(), default=str))
-            entries.append(
-                models.ScoreEntry(
-                    season_id=season.id,
-                    user_id=user_id,
-                    challenge=card.challenge.value,
-                    month=card.month,
-                    points=round(float(card.points), 6),
-                    card=data,
-                )
-            )
-        entries.sort(key=lambda e: (e.month, e.challenge))
-        return entries
+    def _task(
+        state: SeasonState,
+        user_ids: list[str],
+        households: dict[str, HouseholdInput],
+    ) -> ScoreTask:
+        """Return the scoring task of households (with their teams' data only)."""
+        teams = {user_id: state.members[user_id].team_id for user_id in user_ids}
+        return ScoreTask(
+            season_id=state.season_id,
+            settings=state.settings,
+            catalogue=state.catalogue,
+            as_of=state.as_of,
+            aggregates=state.aggregates,
+            team_temperatures={
+                team: state.team_temperatures[team]
+                for team in set(teams.values())
+                if team in state.team_temperatures
+            },
+            teams=teams,
+            households=households,
+        )
+
+    async def _store(
+        self,
+        season: models.Season,
+        state: SeasonState,
+        scored: dict[str, Scored],
+        report: RecomputeReport,
+    ) -> None:
+        """Keep scored households' figures; store the changed cards in one batch."""
+        changed: dict[str, list[models.ScoreEntry]] = {}
+        for user_id, item in scored.items():
+            previous = state.results.get(user_id)
+            if previous is None or previous.entries != item.result.entries:
+                changed[user_id] = item.entries
+        if changed:
+            await self.storage.replace_scores_many(season.id, changed)
+        for user_id, item in scored.items():
+            state.results[user_id] = item.result
+        report.recomputed |= set(scored)
+        report.written |= set(changed)
 
     # --- leaderboards -------------------------------------------------------------
     @staticmethod
@@ -904,3 +1317,5 @@ async def scoring_ctx(app: Any) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # Stop the worker processes of big passes (waits for a running chunk).
+        await asyncio.to_thread(job_for(app[STORAGE_KEY]).close)

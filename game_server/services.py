@@ -30,6 +30,9 @@ from game_server.models import (
     AuditEntry,
     CatalogueAction,
     DailyReading,
+    EnedisReading,
+    EquipmentChange,
+    EquipmentKind,
     Membership,
     MeterIndex,
     Mode,
@@ -43,6 +46,8 @@ from game_server.models import (
     User,
     Verification,
 )
+from game_server.rules.reconcile import REVIEW_WINDOW_DAYS, needs_review
+from game_server.scoring_job import FlaggedDay, flagged_days, history_start
 from game_server.storage import ConflictError, Storage
 
 LOGGER = logging.getLogger(__name__)
@@ -65,6 +70,18 @@ NO_SEASON_WINDOW_DAYS = 400
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_EVENT = timedelta(hours=24)
 DOMAINS = ("heating", "hot_water", "appliances", "lighting", "cooling", "envelope")
+MAX_EQUIPMENT_CHANGES = 20
+"""Equipment changes a household may declare."""
+REVIEW_SCAN_DAYS = 2 * REVIEW_WINDOW_DAYS
+"""Recent days the admin pages look at for flagged days (rules §6 review)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewStatus:
+    """A household's recent flagged days and whether they call for an admin review."""
+
+    flagged: list[FlaggedDay]
+    needs_review: bool
 
 
 @dataclass(kw_only=True, slots=True)
@@ -1143,6 +1160,171 @@ class GameService:
         created = await self.storage.upsert_meter_index(index)
         await scoring.on_data_changed(self.storage, user.id, day)
         return index, created
+
+    # --- equipment changes ------------------------------------------------------------
+    async def _check_equipment_day(self, day: date) -> None:
+        """Raise Invalid unless a change day is in the season's history window."""
+        if day > self.today():
+            raise Invalid(
+                "the date is in the future", field="date", code="day_in_future"
+            )
+        season = await self.current_season()
+        if season is None:
+            first = self.today() - timedelta(days=NO_SEASON_WINDOW_DAYS)
+            last = self.today()
+        else:
+            first, last = history_start(season), season.end
+        if not first <= day <= last:
+            raise Invalid(
+                f"the date must be between {first} and {last} (the season and its "
+                "reference period)",
+                field="date",
+                code="day_out_of_window",
+            )
+
+    async def add_equipment_change(
+        self,
+        user: User,
+        kind: str,
+        day: date,
+        note: str = "",
+        *,
+        actor: User | None = None,
+    ) -> tuple[EquipmentChange, bool]:
+        """Declare an equipment change (idempotent by kind and day); say if it is new.
+
+        ``actor`` is an admin changing another household (audited).
+        """
+        if actor is not None:
+            self._require_admin(actor)
+        try:
+            equipment = EquipmentKind(kind)
+        except ValueError as err:
+            choices = ", ".join(k.value for k in EquipmentKind)
+            raise Invalid(
+                f"kind must be one of {choices}", field="kind", code="unknown_kind"
+            ) from err
+        await self._check_equipment_day(day)
+        note = _check_text(note, "note", 0, 200)
+        fresh = await self.get_user(user.id)
+        for change in fresh.equipment_changes:
+            if change.kind is equipment and change.day == day:
+                if change.note == note:
+                    return change, False
+                change.note = note
+                await self.storage.update_user(fresh)
+                user.equipment_changes = fresh.equipment_changes
+                return change, False
+        if len(fresh.equipment_changes) >= MAX_EQUIPMENT_CHANGES:
+            raise Conflict(
+                f"a household declares at most {MAX_EQUIPMENT_CHANGES} equipment changes",
+                field="kind",
+                code="too_many_changes",
+            )
+        change = EquipmentChange(kind=equipment, day=day, note=note)
+        fresh.equipment_changes = sorted(
+            [*fresh.equipment_changes, change], key=lambda c: (c.day, c.kind.value)
+        )
+        await self.storage.update_user(fresh)
+        user.equipment_changes = fresh.equipment_changes
+        await scoring.on_data_changed(self.storage, user.id, day)
+        if actor is not None:
+            await self.audit(
+                actor,
+                "user.equipment_add",
+                "user",
+                user.id,
+                kind=equipment.value,
+                day=day.isoformat(),
+            )
+        return change, True
+
+    async def remove_equipment_change(
+        self, user: User, kind: str, day: date, *, actor: User | None = None
+    ) -> None:
+        """Withdraw a declared equipment change (NotFound when there is none)."""
+        if actor is not None:
+            self._require_admin(actor)
+        fresh = await self.get_user(user.id)
+        kept = [
+            c
+            for c in fresh.equipment_changes
+            if not (c.kind.value == kind and c.day == day)
+        ]
+        if len(kept) == len(fresh.equipment_changes):
+            raise NotFound("no such equipment change", code="not_found")
+        fresh.equipment_changes = kept
+        await self.storage.update_user(fresh)
+        user.equipment_changes = kept
+        await scoring.on_data_changed(self.storage, user.id, day)
+        if actor is not None:
+            await self.audit(
+                actor,
+                "user.equipment_remove",
+                "user",
+                user.id,
+                kind=kind,
+                day=day.isoformat(),
+            )
+
+    # --- certified Enedis days ----------------------------------------------------
+    async def record_enedis_reading(
+        self,
+        user: User,
+        day: date,
+        import_kwh: float,
+        export_kwh: float | None = None,
+    ) -> tuple[EnedisReading, bool]:
+        """Store a certified Enedis day beside the local one; say if it changed.
+
+        The household's own reading of the day is never touched (the scoring job
+        reconciles both); the same values again change nothing.
+        """
+        await self._check_day(day)
+        _check_number(import_kwh, "import_kwh", 0, MAX_DAY_KWH)
+        _check_number(export_kwh, "export_kwh", 0, MAX_DAY_KWH)
+        stored = await self.storage.list_enedis_readings(user.id, day, day)
+        if stored and (
+            abs(stored[0].import_kwh - import_kwh) < 1e-9
+            and stored[0].export_kwh == export_kwh
+        ):
+            return stored[0], False
+        reading = EnedisReading(
+            user_id=user.id,
+            day=day,
+            import_kwh=import_kwh,
+            export_kwh=export_kwh,
+            fetched_at=self.now(),
+        )
+        await self.storage.upsert_enedis_reading(reading)
+        await scoring.on_data_changed(self.storage, user.id, day)
+        return reading, True
+
+    async def review_status(
+        self, user_id: str | None = None, last: date | None = None
+    ) -> dict[str, ReviewStatus]:
+        """Return the recent flagged days of households (all, or one) and their review.
+
+        A day is flagged when its local import is beyond tolerance of the certified
+        Enedis one; more than 3 flagged days in 14 call for an admin review (rules §6).
+        Only households with flagged days are listed.
+        """
+        last = last or self.today()
+        first = last - timedelta(days=REVIEW_SCAN_DAYS - 1)
+        certified = await self.storage.list_enedis_readings(user_id, first, last)
+        by_user: dict[str, list[EnedisReading]] = {}
+        for item in certified:
+            by_user.setdefault(item.user_id, []).append(item)
+        result: dict[str, ReviewStatus] = {}
+        for owner, items in by_user.items():
+            readings = await self.storage.list_readings(owner, first, last)
+            flagged = flagged_days(readings, items)
+            if flagged:
+                result[owner] = ReviewStatus(
+                    flagged=flagged,
+                    needs_review=needs_review(f.day for f in flagged),
+                )
+        return result
 
     # --- scores and KPIs -------------------------------------------------------------
     async def player_score(self, user: User, season: Season) -> dict[str, Any]:

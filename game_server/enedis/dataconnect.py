@@ -106,7 +106,7 @@ def consent_revoked_error(err: EnedisError) -> ConsentRevokedError:
     else:
         message = (
             "Enedis has no consent for this meter any more (revoked or expired). "
-            "Verify your meter again from your profile on the game server."
+            "Verify your meter again from your dashboard on the game server."
         )
     return ConsentRevokedError(message, code=err.code, status=err.status)
 

@@ -156,7 +156,7 @@ def check_owner(user: User, prm: str) -> None:
         )
     if not user.prm_verified:
         raise Forbidden(
-            "verify your meter with Enedis on the game server first (profile page)",
+            "verify your meter with Enedis on the game server first (dashboard)",
             field="prm",
             code="prm_not_verified",
         )

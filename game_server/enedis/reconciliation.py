@@ -3,14 +3,18 @@
 Every day after Enedis publishes D-1 (about 08:00 Paris; the job runs at ``run_at``,
 08:30 by default), :class:`ReconciliationJob` reads the daily consumption of every
 verified player for the last ``lookback_days`` days (late meters show up a day later)
-and feeds each day to :func:`game_server.rules.reconcile.reconcile_day`:
+and stores each certified day **beside** the household's own reading
+(``GameService.record_enedis_reading``): neither ever overwrites the other, and the
+scoring job reconciles them with :func:`game_server.rules.reconcile.reconcile_day`
+whatever order they arrived in. The job reports each new certified day:
 
-* within tolerance → the household's day stays as reported;
-* beyond tolerance → the Enedis import replaces it (half-hours dropped, source
-  ``enedis``) and the day is **flagged**: an ``enedis.reconcile_flag`` audit entry;
-* no local day → the Enedis value is stored (source ``enedis``), not flagged.
+* within tolerance of the household's day → nothing to say;
+* beyond tolerance → the day is **flagged** (the Enedis import is scored instead):
+  an ``enedis.reconcile_flag`` audit entry with both values;
+* no local day → the Enedis value fills it (``filled``), not flagged.
 
-When a player's flagged days make :func:`~game_server.rules.reconcile.needs_review`
+When a player's flagged days (recomputed from the stored values, so a local day sent
+after the Enedis one counts too) make :func:`~game_server.rules.reconcile.needs_review`
 true, an ``enedis.needs_review`` audit entry asks the admins to look. A quota error
 stops the run (the rest waits for the next one); a revoked consent is reported and the
 player skipped. The clock and the sleep function are injectable.
@@ -33,10 +37,10 @@ from custom_components.sunshare.enedis import (
     Measure,
 )
 from game_server.errors import GameError
-from game_server.models import DailyReading, ReadingSource, User
-from game_server.rules.models import DayData
-from game_server.rules.reconcile import REVIEW_WINDOW_DAYS, needs_review, reconcile_day
-from game_server.services import GameService, ReadingInput
+from game_server.models import User
+from game_server.rules.reconcile import needs_review, reconcile_day
+from game_server.scoring_job import day_from_reading
+from game_server.services import REVIEW_SCAN_DAYS, GameService
 
 from .dataconnect import DataConnectClient
 from .errors import ConsentRevokedError
@@ -48,8 +52,6 @@ RUN_AT: Final = time(8, 30)
 LOOKBACK_DAYS: Final = 3
 FLAG_ACTION: Final = "enedis.reconcile_flag"
 REVIEW_ACTION: Final = "enedis.needs_review"
-AUDIT_SCAN: Final = 2000
-"""Newest audit entries read to find recent flags."""
 
 type Now = Callable[[], datetime]
 type Sleep = Callable[[float], Awaitable[None]]
@@ -63,37 +65,15 @@ class ReconcileReport:
     checked: int = 0
     """Player-days compared with Enedis."""
     filled: dict[str, list[date]] = field(default_factory=dict)
-    """Days with no local data, stored from Enedis (user id → days)."""
+    """Days with no local data, filled by the Enedis value (user id → days)."""
     flagged: dict[str, list[date]] = field(default_factory=dict)
-    """Days replaced by the Enedis value (user id → days)."""
+    """Days whose Enedis value is scored instead of the local one (user id → days)."""
     review: list[str] = field(default_factory=list)
     """Players whose flags call for an admin review."""
     revoked: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     deferred: list[str] = field(default_factory=list)
     """Players not reached because the quota ran out."""
-
-
-def day_data(reading: DailyReading | None, day: date) -> DayData:
-    """Return the rules' view of a stored day (import None when there is none)."""
-    if reading is None:
-        return DayData(day=day, import_kwh=None)
-    return DayData(
-        day=day,
-        import_kwh=reading.import_kwh,
-        export_kwh=reading.export_kwh,
-        production_kwh=reading.production_kwh,
-        battery_charge_kwh=reading.battery_charge_kwh or 0.0,
-        battery_discharge_kwh=reading.battery_discharge_kwh or 0.0,
-        import_slots=(
-            tuple(reading.import_slots) if reading.import_slots is not None else None
-        ),
-        export_slots=(
-            tuple(reading.export_slots) if reading.export_slots is not None else None
-        ),
-        t_mean_c=reading.t_mean_c,
-        source=reading.source.value,
-    )
 
 
 class ReconciliationJob:
@@ -151,7 +131,6 @@ class ReconciliationJob:
             for u in await self.service.storage.list_users()
             if u.prm and u.prm_verified and not u.disabled
         ]
-        flags = await self._recent_flags(last)
         for index, user in enumerate(users):
             try:
                 await self._reconcile_user(user, first, last, report)
@@ -173,18 +152,8 @@ class ReconciliationJob:
                 report.failed[user.id] = str(err)
                 _LOGGER.warning("Enedis data of %s unavailable: %s", user.id, err)
                 continue
-            new_flags = report.flagged.get(user.id, [])
-            if new_flags and needs_review([*flags.get(user.id, []), *new_flags]):
-                report.review.append(user.id)
-                await self.service.audit(
-                    None,
-                    REVIEW_ACTION,
-                    "user",
-                    user.id,
-                    days=sorted(
-                        {d.isoformat() for d in [*flags.get(user.id, []), *new_flags]}
-                    ),
-                )
+            if report.flagged.get(user.id):
+                await self._check_review(user, report)
         self.last_report = report
         _LOGGER.info(
             "Enedis reconciliation %s–%s: %d days checked, %d players flagged",
@@ -195,20 +164,21 @@ class ReconciliationJob:
         )
         return report
 
-    async def _recent_flags(self, last: date) -> dict[str, list[date]]:
-        """Return the flagged days of the review window, per user id."""
-        oldest = last - timedelta(days=REVIEW_WINDOW_DAYS * 2)
-        flags: dict[str, list[date]] = {}
-        for entry in await self.service.storage.list_audit(limit=AUDIT_SCAN):
-            if entry.action != FLAG_ACTION or entry.target_id is None:
-                continue
-            try:
-                day = date.fromisoformat(str(entry.details.get("day")))
-            except ValueError:
-                continue
-            if day >= oldest:
-                flags.setdefault(entry.target_id, []).append(day)
-        return flags
+    async def _check_review(self, user: User, report: ReconcileReport) -> None:
+        """Ask the admins to review a player whose recent flagged days are too many."""
+        status = await self.service.review_status(user.id)
+        found = status.get(user.id)
+        if found is None or not needs_review(f.day for f in found.flagged):
+            return
+        report.review.append(user.id)
+        await self.service.audit(
+            None,
+            REVIEW_ACTION,
+            "user",
+            user.id,
+            days=[f.day.isoformat() for f in found.flagged],
+            window_days=REVIEW_SCAN_DAYS,
+        )
 
     async def _reconcile_user(
         self, user: User, first: date, last: date, report: ReconcileReport
@@ -221,49 +191,33 @@ class ReconciliationJob:
             if value.energy_wh is None:
                 continue
             enedis_kwh = value.energy_wh / 1000
-            reading = await self.service.storage.get_reading(user.id, value.day)
-            if (
-                reading is not None
-                and reading.source is ReadingSource.ENEDIS
-                and abs(reading.import_kwh - enedis_kwh) < 1e-6
-            ):
-                continue
-            report.checked += 1
-            local = day_data(reading, value.day)
-            result = reconcile_day(local, enedis_kwh)
-            if result is local:
-                continue
-            stored = ReadingInput(
-                import_kwh=enedis_kwh,
-                export_kwh=reading.export_kwh if reading else 0.0,
-                production_kwh=reading.production_kwh if reading else 0.0,
-                battery_charge_kwh=reading.battery_charge_kwh if reading else None,
-                battery_discharge_kwh=(
-                    reading.battery_discharge_kwh if reading else None
-                ),
-                import_slots=None,
-                export_slots=reading.export_slots if reading else None,
-                t_mean_c=reading.t_mean_c if reading else None,
-                source=ReadingSource.ENEDIS,
-            )
             try:
-                await self.service.record_reading(user, value.day, stored)
+                _stored, changed = await self.service.record_enedis_reading(
+                    user, value.day, enedis_kwh
+                )
             except GameError as err:
                 report.failed[user.id] = err.message
                 _LOGGER.warning(
                     "Cannot store the Enedis day %s of %s: %s", value.day, user.id, err
                 )
                 continue
-            if result.flagged:
-                report.flagged.setdefault(user.id, []).append(value.day)
-                await self.service.audit(
-                    None,
-                    FLAG_ACTION,
-                    "user",
-                    user.id,
-                    day=value.day.isoformat(),
-                    local_kwh=local.import_kwh,
-                    enedis_kwh=round(enedis_kwh, 3),
-                )
-            else:
+            if not changed:
+                continue
+            report.checked += 1
+            reading = await self.service.storage.get_reading(user.id, value.day)
+            if reading is None:
                 report.filled.setdefault(user.id, []).append(value.day)
+                continue
+            local = day_from_reading(reading)
+            if not reconcile_day(local, enedis_kwh).flagged:
+                continue
+            report.flagged.setdefault(user.id, []).append(value.day)
+            await self.service.audit(
+                None,
+                FLAG_ACTION,
+                "user",
+                user.id,
+                day=value.day.isoformat(),
+                local_kwh=local.import_kwh,
+                enedis_kwh=round(enedis_kwh, 3),
+            )

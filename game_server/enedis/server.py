@@ -11,8 +11,10 @@ Routes:
 * ``POST /api/enedis/consent`` — ``{"url": …}`` of the consent page, API token;
 * ``GET /api/enedis/status`` — settings, quota use, last reconciliation (admins);
 * ``GET /enedis/consent`` — signed-in web player → redirect to the consent page;
-* ``GET /enedis/callback`` — Enedis' redirect (``autorisation_id``, ``state``): an
-  outcome page (JSON when ``Accept: application/json``);
+* ``GET /enedis/callback`` — Enedis' redirect (``autorisation_id``, ``state``): back
+  to the dashboard with the outcome as a message, or an outcome page when the player
+  has a choice to make (:data:`SHOWN_IN_PLACE`) or the web pages are off (JSON when
+  ``Accept: application/json``);
 * ``POST /enedis/correct`` — accept the offer to switch to the consented PRM.
 """
 
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 import html
 import logging
 import time
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
@@ -58,7 +60,7 @@ from .gateway import (
 from .ratelimit import DataConnectRateLimiter
 from .reconciliation import ReconciliationJob
 from .state import StateSigner
-from .verification import Outcome, OutcomeKind, Verifier
+from .verification import RETRYABLE, Outcome, OutcomeKind, Verifier
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,6 +99,9 @@ class EnedisRuntime:
 
 
 ENEDIS_KEY = web.AppKey("sunshare.enedis", EnedisRuntime)
+SHOWN_IN_PLACE: Final = frozenset({OutcomeKind.CORRECTABLE}) | RETRYABLE
+"""Callback outcomes answered by their own page (a form, a "try again" link); the
+others send a web player back to the dashboard with the message."""
 
 
 def _service(app: web.Application) -> GameService:
@@ -281,7 +286,19 @@ async def callback_view(request: web.Request) -> web.StreamResponse:
     if runtime.verifier is None:
         return _not_configured(runtime)
     outcome = await runtime.verifier.handle_callback(dict(request.query))
-    return _outcome_page(request, outcome)
+    from game_server.web.core import PAGE_KEY, Page
+
+    page = request.get(PAGE_KEY)
+    if (
+        _wants_json(request)
+        or outcome.kind in SHOWN_IN_PLACE
+        or not isinstance(page, Page)
+    ):
+        return _outcome_page(request, outcome)
+    # Back to the dashboard (the sign-in page when signed out) with the outcome.
+    kind = "success" if outcome.ok else "error"
+    page.flash(kind, "flash.raw", text=outcome.message(page.lang))
+    raise page.redirect("web.dashboard")
 
 
 async def correct_view(request: web.Request) -> web.StreamResponse:
@@ -386,10 +403,11 @@ def setup_enedis(
     app.router.add_get(f"{GATEWAY_PATH}/status", status_view)
     app.router.add_get(GATEWAY_PATH + "/{measure}", gateway_view)
     app.router.add_post(f"{GATEWAY_PATH}/consent", consent_api_view)
-    app.router.add_get(CALLBACK_PATH, callback_view, name="enedis.callback")
-    app.router.add_post(CORRECT_PATH, correct_view, name="enedis.correct")
     from game_server.web.core import web_page
 
+    # A web page (session, language): the outcome reaches the dashboard as a message.
+    app.router.add_get(CALLBACK_PATH, web_page(callback_view), name="enedis.callback")
+    app.router.add_post(CORRECT_PATH, correct_view, name="enedis.correct")
     app.router.add_get(CONSENT_PATH, web_page(consent_page_view), name="enedis.consent")
     app.cleanup_ctx.append(_enedis_ctx)
     return runtime

@@ -109,7 +109,7 @@ class StateSigner:
         """Return what a state carries, or raise :class:`InvalidStateError`."""
         invalid = InvalidStateError(
             "This consent link is invalid or has expired; start the meter "
-            "verification again from your profile."
+            "verification again from your dashboard."
         )
         if not state or len(state) > MAX_STATE_LENGTH:
             raise invalid
@@ -134,7 +134,7 @@ class StateSigner:
         if nonce in self._used:
             raise InvalidStateError(
                 "This consent link was already used; start the meter verification "
-                "again from your profile."
+                "again from your dashboard."
             )
         result = ConsentState(user_id, nonce, expires, test_client)
         if consume:

@@ -102,21 +102,21 @@ _MESSAGES: Final[dict[OutcomeKind, dict[str, str]]] = {
     OutcomeKind.REFUSED: {
         "en": (
             "Enedis did not give consent ({detail}). Your meter is not verified; you "
-            "can try again from your profile."
+            "can try again from your dashboard."
         ),
         "fr": (
             "Enedis n'a pas transmis de consentement ({detail}). Votre compteur n'est "
-            "pas vérifié ; vous pouvez réessayer depuis votre profil."
+            "pas vérifié ; vous pouvez réessayer depuis votre tableau de bord."
         ),
     },
     OutcomeKind.INVALID_LINK: {
         "en": (
             "This consent link is invalid, expired or already used. Start the meter "
-            "verification again from your profile."
+            "verification again from your dashboard."
         ),
         "fr": (
             "Ce lien de consentement est invalide, expiré ou déjà utilisé. Relancez la "
-            "vérification du compteur depuis votre profil."
+            "vérification du compteur depuis votre tableau de bord."
         ),
     },
     OutcomeKind.NOT_PROPAGATED: {

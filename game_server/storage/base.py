@@ -10,7 +10,7 @@ both backends enforce the same rules.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 import functools
@@ -129,6 +129,13 @@ READINGS = Collection(
     indexes=(("day",),),
     order="day",
 )
+ENEDIS_READINGS = Collection(
+    "enedis_readings",
+    models.EnedisReading,
+    ("user_id", "day"),
+    indexes=(("day",),),
+    order="day",
+)
 SHEDDING = Collection(
     "shedding_events",
     models.SheddingEvent,
@@ -175,6 +182,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     TEAMS,
     MEMBERSHIPS,
     READINGS,
+    ENEDIS_READINGS,
     SHEDDING,
     CATALOGUE,
     DECLARATIONS,
@@ -184,6 +192,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     PEAK_EVENTS,
     SCORES,
 )
+_SLOT_FIELDS = frozenset({"import_slots", "export_slots"})
 EXPORT_FORMAT = "sunshare-game-export"
 EXPORT_VERSION = 1
 
@@ -197,8 +206,17 @@ class Range:
     high: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """A filter value matching a field equal to any of several values (SQL ``IN``)."""
+
+    values: tuple[Any, ...]
+
+
 def _key_value(value: Any) -> Any:
     """Return the stored form of a value used in a filter."""
+    if isinstance(value, AnyOf):
+        return AnyOf(tuple(_key_value(item) for item in value.values))
     if isinstance(value, datetime | date):
         return to_record_value(value)
     return value
@@ -207,6 +225,24 @@ def _key_value(value: Any) -> Any:
 def to_record_value(value: Any) -> Any:
     """Return the stored form of a single value."""
     return encode_value(value)
+
+
+BY_USER = ("user_id",)
+"""Bulk reads sort by user first: the keys' index order (no sort step in SQL)."""
+
+
+def sort_fields(coll: Collection, first: tuple[str, ...] = ()) -> list[str]:
+    """Return the fields a query sorts on: ``first``, then the collection's order."""
+    default = [coll.order, *coll.key] if coll.order else list(coll.key)
+    return list(dict.fromkeys([*first, *default]))
+
+
+def _by_user[T](user_ids: Iterable[str], items: Iterable[T]) -> dict[str, list[T]]:
+    """Return items grouped by their ``user_id`` (every asked user present, in order)."""
+    grouped: dict[str, list[T]] = {user_id: [] for user_id in user_ids}
+    for item in items:
+        grouped[item.user_id].append(item)  # type: ignore[attr-defined]
+    return grouped
 
 
 def _sort_key(key: tuple[str, ...], record: dict[str, Any]) -> list[str]:
@@ -229,6 +265,10 @@ class Storage(ABC):
     @abstractmethod
     async def ping(self) -> bool:
         """Return whether the database answers."""
+
+    def worker_url(self) -> str | None:
+        """Return a URL another process opens the same database with (None: cannot)."""
+        return None
 
     # --- users -----------------------------------------------------------------------
     @abstractmethod
@@ -340,6 +380,43 @@ class Storage(ABC):
         """Return readings (of one household) between two days inclusive, by day."""
 
     @abstractmethod
+    async def readings_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        slots: bool = True,
+    ) -> dict[str, list[models.DailyReading]]:
+        """Return several households' readings between two days, by user then day.
+
+        ``slots=False`` leaves the half-hours out (not read, ``None``): the day totals
+        of a whole season are then cheap to read.
+        """
+
+    @abstractmethod
+    async def upsert_enedis_reading(self, reading: models.EnedisReading) -> bool:
+        """Store or replace a certified Enedis day; return whether it was new."""
+
+    @abstractmethod
+    async def list_enedis_readings(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.EnedisReading]:
+        """Return certified days (of one household) between two days inclusive."""
+
+    @abstractmethod
+    async def enedis_readings_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, list[models.EnedisReading]]:
+        """Return several households' certified days between two days, by user."""
+
+    @abstractmethod
     async def add_shedding_event(
         self, event: models.SheddingEvent
     ) -> tuple[models.SheddingEvent, bool]:
@@ -355,12 +432,27 @@ class Storage(ABC):
         """Return shedding events starting between two instants, by start."""
 
     @abstractmethod
+    async def shedding_events_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, list[models.SheddingEvent]]:
+        """Return several households' events starting between two instants, by start."""
+
+    @abstractmethod
     async def upsert_meter_index(self, index: models.MeterIndex) -> bool:
         """Store or replace a day's meter index; return whether it was new."""
 
     @abstractmethod
     async def list_meter_indexes(self, user_id: str) -> list[models.MeterIndex]:
         """Return a household's meter indexes by day."""
+
+    @abstractmethod
+    async def meter_indexes_by_user(
+        self, user_ids: Sequence[str]
+    ) -> dict[str, list[models.MeterIndex]]:
+        """Return several households' meter indexes, by user then day."""
 
     # --- catalogue and declarations -------------------------------------------------
     @abstractmethod
@@ -407,6 +499,15 @@ class Storage(ABC):
         end: date | None = None,
     ) -> list[models.ActionDeclaration]:
         """Return declared actions (of one household) between two days, by day."""
+
+    @abstractmethod
+    async def action_declarations_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, list[models.ActionDeclaration]]:
+        """Return several households' declared actions between two days, by day."""
 
     # --- tokens ----------------------------------------------------------------------
     @abstractmethod
@@ -461,6 +562,12 @@ class Storage(ABC):
         """Replace a household's stored scores of a season."""
 
     @abstractmethod
+    async def replace_scores_many(
+        self, season_id: str, entries: Mapping[str, list[models.ScoreEntry]]
+    ) -> None:
+        """Replace several households' stored scores of a season (user id → entries)."""
+
+    @abstractmethod
     async def list_scores(
         self, season_id: str, user_id: str | None = None
     ) -> list[models.ScoreEntry]:
@@ -506,12 +613,27 @@ class RecordStorage(Storage):
         descending: bool,
         limit: int | None,
         offset: int,
+        exclude: frozenset[str] = frozenset(),
+        first: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
-        """Return records equal on ``where`` and inside ``span``, in default order."""
+        """Return records equal on ``where`` and inside ``span``, in default order.
+
+        Fields named in ``exclude`` are neither read nor decoded (left out of records);
+        the records are sorted on the ``first`` fields before the default order.
+        """
 
     @abstractmethod
     def _delete_sync(self, coll: Collection, where: dict[str, Any]) -> int:
         """Delete matching records; return how many."""
+
+    @abstractmethod
+    def _replace_sync(
+        self,
+        coll: Collection,
+        wheres: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+    ) -> None:
+        """Delete the records matching each filter, then insert records, at once."""
 
     @abstractmethod
     def _is_empty_sync(self) -> bool:
@@ -546,6 +668,8 @@ class RecordStorage(Storage):
         descending: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        exclude: frozenset[str] = frozenset(),
+        first: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
         """Return records equal on ``where`` and inside ``span``, in default order."""
         return await self._run(
@@ -556,6 +680,8 @@ class RecordStorage(Storage):
             descending=descending,
             limit=limit,
             offset=offset,
+            exclude=exclude,
+            first=first,
         )
 
     async def _delete(self, coll: Collection, where: dict[str, Any]) -> int:
@@ -579,14 +705,19 @@ class RecordStorage(Storage):
         coll: Collection,
         model: type[T],
         span: Range | None = None,
+        exclude: frozenset[str] = frozenset(),
+        first: tuple[str, ...] = (),
         **where: Any,
     ) -> list[T]:
-        """Return every record matching as models."""
+        """Return every record matching as models (``exclude``: fields left default)."""
         clean = {k: _key_value(v) for k, v in where.items() if v is not None}
         if span is not None:
             span = Range(span.field, _key_value(span.low), _key_value(span.high))
         return [
-            from_record(model, row) for row in await self._find(coll, clean, span=span)
+            from_record(model, row)
+            for row in await self._find(
+                coll, clean, span=span, exclude=exclude, first=first
+            )
         ]
 
     # --- users -----------------------------------------------------------------------
@@ -714,6 +845,59 @@ class RecordStorage(Storage):
             READINGS, models.DailyReading, Range("day", start, end), user_id=user_id
         )
 
+    async def readings_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        slots: bool = True,
+    ) -> dict[str, list[models.DailyReading]]:
+        """Return several households' readings between two days, by user then day."""
+        found = await self._many(
+            READINGS,
+            models.DailyReading,
+            Range("day", start, end),
+            exclude=frozenset() if slots else _SLOT_FIELDS,
+            first=BY_USER,
+            user_id=AnyOf(tuple(user_ids)),
+        )
+        return _by_user(user_ids, found)
+
+    async def upsert_enedis_reading(self, reading: models.EnedisReading) -> bool:
+        """Store or replace a certified Enedis day; return whether it was new."""
+        return await self._upsert(ENEDIS_READINGS, to_record(reading))
+
+    async def list_enedis_readings(
+        self,
+        user_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[models.EnedisReading]:
+        """Return certified days (of one household) between two days inclusive."""
+        return await self._many(
+            ENEDIS_READINGS,
+            models.EnedisReading,
+            Range("day", start, end),
+            user_id=user_id,
+        )
+
+    async def enedis_readings_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, list[models.EnedisReading]]:
+        """Return several households' certified days between two days, by user."""
+        found = await self._many(
+            ENEDIS_READINGS,
+            models.EnedisReading,
+            Range("day", start, end),
+            first=BY_USER,
+            user_id=AnyOf(tuple(user_ids)),
+        )
+        return _by_user(user_ids, found)
+
     async def add_shedding_event(
         self, event: models.SheddingEvent
     ) -> tuple[models.SheddingEvent, bool]:
@@ -746,6 +930,22 @@ class RecordStorage(Storage):
             SHEDDING, models.SheddingEvent, Range("start", start, end), user_id=user_id
         )
 
+    async def shedding_events_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, list[models.SheddingEvent]]:
+        """Return several households' events starting between two instants, by start."""
+        found = await self._many(
+            SHEDDING,
+            models.SheddingEvent,
+            Range("start", start, end),
+            first=BY_USER,
+            user_id=AnyOf(tuple(user_ids)),
+        )
+        return _by_user(user_ids, found)
+
     async def upsert_meter_index(self, index: models.MeterIndex) -> bool:
         """Store or replace a day's meter index; return whether it was new."""
         return await self._upsert(METER_INDEXES, to_record(index))
@@ -753,6 +953,18 @@ class RecordStorage(Storage):
     async def list_meter_indexes(self, user_id: str) -> list[models.MeterIndex]:
         """Return a household's meter indexes by day."""
         return await self._many(METER_INDEXES, models.MeterIndex, user_id=user_id)
+
+    async def meter_indexes_by_user(
+        self, user_ids: Sequence[str]
+    ) -> dict[str, list[models.MeterIndex]]:
+        """Return several households' meter indexes, by user then day."""
+        found = await self._many(
+            METER_INDEXES,
+            models.MeterIndex,
+            first=BY_USER,
+            user_id=AnyOf(tuple(user_ids)),
+        )
+        return _by_user(user_ids, found)
 
     # --- catalogue and declarations -------------------------------------------------
     async def upsert_catalogue_action(self, action: models.CatalogueAction) -> bool:
@@ -806,6 +1018,22 @@ class RecordStorage(Storage):
             Range("day", start, end),
             user_id=user_id,
         )
+
+    async def action_declarations_by_user(
+        self,
+        user_ids: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, list[models.ActionDeclaration]]:
+        """Return several households' declared actions between two days, by day."""
+        found = await self._many(
+            DECLARATIONS,
+            models.ActionDeclaration,
+            Range("day", start, end),
+            first=BY_USER,
+            user_id=AnyOf(tuple(user_ids)),
+        )
+        return _by_user(user_ids, found)
 
     # --- tokens ----------------------------------------------------------------------
     async def add_token(self, token: models.ApiToken) -> None:
@@ -861,11 +1089,22 @@ class RecordStorage(Storage):
         self, season_id: str, user_id: str, entries: list[models.ScoreEntry]
     ) -> None:
         """Replace a household's stored scores of a season."""
-        await self._delete(SCORES, {"season_id": season_id, "user_id": user_id})
-        for entry in entries:
-            if entry.season_id != season_id or entry.user_id != user_id:
-                raise StorageError("score entry of another household or season")
-            await self._insert(SCORES, to_record(entry))
+        await self.replace_scores_many(season_id, {user_id: entries})
+
+    async def replace_scores_many(
+        self, season_id: str, entries: Mapping[str, list[models.ScoreEntry]]
+    ) -> None:
+        """Replace several households' stored scores of a season (user id → entries)."""
+        wheres: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        for user_id, items in entries.items():
+            wheres.append({"season_id": season_id, "user_id": user_id})
+            for entry in items:
+                if entry.season_id != season_id or entry.user_id != user_id:
+                    raise StorageError("score entry of another household or season")
+                records.append(to_record(entry))
+        if wheres:
+            await self._run(self._replace_sync, SCORES, wheres, records)
 
     async def list_scores(
         self, season_id: str, user_id: str | None = None

@@ -16,19 +16,24 @@ import logging
 from typing import Any
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo import DeleteMany, InsertOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from .base import (
     COLLECTIONS,
+    AnyOf,
     Collection,
     ConflictError,
     Range,
     RecordStorage,
     StorageError,
+    sort_fields,
 )
 
 LOGGER = logging.getLogger(__name__)
 DEFAULT_DATABASE = "sunshare"
+DUPLICATE_KEY = 11000
+"""MongoDB's error code of a unique index violation."""
 
 
 class MongoStorage(RecordStorage):
@@ -109,6 +114,12 @@ class MongoStorage(RecordStorage):
             self._client = None
         self._db = None
 
+    def worker_url(self) -> str | None:
+        """Return the server URL when this storage connects by URL to its database."""
+        if self._owns_client and self._database_name is None:
+            return self.url
+        return None
+
     async def ping(self) -> bool:
         """Return whether the server answers."""
         try:
@@ -174,7 +185,10 @@ class MongoStorage(RecordStorage):
     @staticmethod
     def _filter(where: dict[str, Any], span: Range | None) -> dict[str, Any]:
         """Return a query document."""
-        query: dict[str, Any] = dict(where)
+        query: dict[str, Any] = {
+            name: {"$in": list(value.values)} if isinstance(value, AnyOf) else value
+            for name, value in where.items()
+        }
         if span is not None:
             bounds: dict[str, Any] = {}
             if span.low is not None:
@@ -194,13 +208,16 @@ class MongoStorage(RecordStorage):
         descending: bool,
         limit: int | None,
         offset: int,
+        exclude: frozenset[str] = frozenset(),
+        first: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
-        """Find matching records."""
+        """Find matching records (without the ``exclude`` fields)."""
         direction = pymongo.DESCENDING if descending else pymongo.ASCENDING
-        order = [coll.order, *coll.key] if coll.order else list(coll.key)
+        order = sort_fields(coll, first)
+        projection = {"_id": False, **dict.fromkeys(sorted(exclude), False)}
         cursor = (
             self._db[coll.name]
-            .find(self._filter(where, span), {"_id": False})
+            .find(self._filter(where, span), projection)
             .sort([(k, direction) for k in order])
         )
         if offset:
@@ -214,6 +231,31 @@ class MongoStorage(RecordStorage):
         return int(
             self._db[coll.name].delete_many(self._filter(where, None)).deleted_count
         )
+
+    def _replace_sync(
+        self,
+        coll: Collection,
+        wheres: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+    ) -> None:
+        """Delete the records matching each filter, then insert records (one batch).
+
+        One ordered ``bulk_write``: a single round trip, applied in order (atomic only
+        inside a transaction, which needs a replica set; a failure stops the batch).
+        """
+        requests: list[Any] = [DeleteMany(self._filter(w, None)) for w in wheres]
+        requests += [InsertOne(self._document(record)) for record in records]
+        if not requests:
+            return
+        try:
+            self._db[coll.name].bulk_write(requests, ordered=True)
+        except BulkWriteError as err:
+            failed = err.details.get("writeErrors", [{}])[0]
+            if failed.get("code") == DUPLICATE_KEY:
+                index = int(failed.get("index", len(wheres))) - len(wheres)
+                record = records[index] if 0 <= index < len(records) else records[-1]
+                raise self._conflict(coll, record) from err
+            raise StorageError(f"{coll.name}: {err}") from err
 
     def _is_empty_sync(self) -> bool:
         """Return whether every collection is empty."""

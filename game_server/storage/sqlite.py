@@ -21,11 +21,13 @@ from typing import Any
 
 from .base import (
     COLLECTIONS,
+    AnyOf,
     Collection,
     ConflictError,
     Range,
     RecordStorage,
     StorageError,
+    sort_fields,
 )
 
 LOGGER = logging.getLogger(__name__)
@@ -179,6 +181,20 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (season_id, user_id, challenge, month)
         )""",
     ],
+    [
+        # Declared equipment changes of a household (JSON list of records).
+        "ALTER TABLE users ADD COLUMN equipment_changes TEXT NOT NULL DEFAULT '[]'",
+        # Certified Enedis days, kept beside the days households send.
+        """CREATE TABLE enedis_readings (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            import_kwh REAL NOT NULL,
+            export_kwh REAL,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, day)
+        )""",
+        "CREATE INDEX enedis_readings_day ON enedis_readings (day)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DATABASE_FILE = "sunshare.db"
@@ -293,6 +309,10 @@ class SQLiteStorage(RecordStorage):
         except (sqlite3.Error, StorageError):
             return False
 
+    def worker_url(self) -> str:
+        """Return the URL of this database file (worker processes open it too)."""
+        return f"sqlite:///{self.path.resolve()}"
+
     async def schema_version(self) -> int:
         """Return the applied schema version."""
         return int(
@@ -316,21 +336,6 @@ class SQLiteStorage(RecordStorage):
                 value = int(value)
             row[name] = value
         return row
-
-    @staticmethod
-    def _from_row(coll: Collection, row: sqlite3.Row) -> dict[str, Any]:
-        """Return the record of a SQL row."""
-        json_cols = coll.json_columns
-        bool_cols = coll.bool_columns
-        record: dict[str, Any] = {}
-        for name in coll.columns:
-            value = row[name]
-            if name in json_cols and value is not None:
-                value = json.loads(value)
-            elif name in bool_cols and value is not None:
-                value = bool(value)
-            record[name] = value
-        return record
 
     # --- primitives (worker thread) ----------------------------------------------
     def _insert_sync(self, coll: Collection, records: list[dict[str, Any]]) -> None:
@@ -413,6 +418,10 @@ class SQLiteStorage(RecordStorage):
         for name, value in where.items():
             if value is None:
                 clauses.append(f"{_quote(name)} IS NULL")
+            elif isinstance(value, AnyOf):
+                marks = ", ".join("?" for _ in value.values)
+                clauses.append(f"{_quote(name)} IN ({marks})")
+                params.extend(value.values)
             else:
                 clauses.append(f"{_quote(name)} = ?")
                 params.append(value)
@@ -434,18 +443,50 @@ class SQLiteStorage(RecordStorage):
         descending: bool,
         limit: int | None,
         offset: int,
+        exclude: frozenset[str] = frozenset(),
+        first: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
-        """Select matching records."""
+        """Select matching records (without the ``exclude`` columns)."""
         clause, params = self._where(where, span)
-        order_cols = [coll.order, *coll.key] if coll.order else list(coll.key)
+        order_cols = sort_fields(coll, first)
         direction = "DESC" if descending else "ASC"
         order = ", ".join(f"{_quote(c)} {direction}" for c in order_cols)
-        sql = f"SELECT * FROM {_quote(coll.name)}{clause} ORDER BY {order}"  # noqa: S608
+        names = [name for name in coll.columns if name not in exclude]
+        sql = (
+            f"SELECT {', '.join(map(_quote, names))} "  # noqa: S608
+            f"FROM {_quote(coll.name)}{clause} ORDER BY {order}"
+        )
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [int(limit), int(offset)]
-        rows = self.conn.execute(sql, params).fetchall()
-        return [self._from_row(coll, row) for row in rows]
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: the columns are known
+        rows = cursor.execute(sql, params).fetchall()
+        return self._records(coll, names, rows)
+
+    @staticmethod
+    def _records(
+        coll: Collection, names: list[str], rows: list[tuple[Any, ...]]
+    ) -> list[dict[str, Any]]:
+        """Return the records of selected rows (JSON text parsed, integers as bools)."""
+        json_at = [
+            (i, name) for i, name in enumerate(names) if name in coll.json_columns
+        ]
+        bool_at = [
+            (i, name) for i, name in enumerate(names) if name in coll.bool_columns
+        ]
+        loads = json.loads
+        records = []
+        for row in rows:
+            record = dict(zip(names, row, strict=True))
+            for i, name in json_at:
+                if (value := row[i]) is not None:
+                    record[name] = loads(value)
+            for i, name in bool_at:
+                if (value := row[i]) is not None:
+                    record[name] = bool(value)
+            records.append(record)
+        return records
 
     def _delete_sync(self, coll: Collection, where: dict[str, Any]) -> int:
         """Delete matching records."""
@@ -457,6 +498,40 @@ class SQLiteStorage(RecordStorage):
                 params,
             )
             return cursor.rowcount
+
+    def _replace_sync(
+        self,
+        coll: Collection,
+        wheres: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+    ) -> None:
+        """Delete the records matching each filter, then insert records, in one go."""
+        cols = coll.columns
+        insert = (
+            f"INSERT INTO {_quote(coll.name)} ({', '.join(map(_quote, cols))}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in cols)})"
+        )
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for where in wheres:
+                    clause, params = self._where(where, None)
+                    self.conn.execute(
+                        f"DELETE FROM {_quote(coll.name)}{clause}",  # noqa: S608
+                        params,
+                    )
+                self.conn.executemany(
+                    insert,
+                    [
+                        tuple(self._to_row(coll, rec)[c] for c in cols)
+                        for rec in records
+                    ],
+                )
+        except sqlite3.IntegrityError as err:
+            message = str(err)
+            if "UNIQUE" in message:
+                raise ConflictError(_conflict_name(coll, message)) from err
+            raise StorageError(f"{coll.name}: {message}") from err
 
     def _is_empty_sync(self) -> bool:
         """Return whether every table is empty."""

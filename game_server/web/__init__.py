@@ -20,7 +20,14 @@ import jinja2
 
 from game_server.services import GameService
 
-from . import pages_admin, pages_auth, pages_player, pages_score, pages_team
+from . import (
+    pages_admin,
+    pages_auth,
+    pages_meter,
+    pages_player,
+    pages_score,
+    pages_team,
+)
 from .core import STATE_KEY, WebConfig, WebState
 from .ingress import SUPERVISOR_ADDRESS
 from .middleware import web_middleware
@@ -89,7 +96,14 @@ def setup_web(app: web.Application, config: WebConfig | None = None) -> None:
         default_helpers=False,
     )
     app.middlewares.append(web_middleware)
-    for module in (pages_auth, pages_player, pages_score, pages_team, pages_admin):
+    for module in (
+        pages_auth,
+        pages_player,
+        pages_meter,
+        pages_score,
+        pages_team,
+        pages_admin,
+    ):
         module.add_routes(app.router)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
 

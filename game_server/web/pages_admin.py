@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from game_server.errors import GameError
-from game_server.models import CatalogueAction, Role, Season, User
+from game_server.models import CatalogueAction, EquipmentKind, Role, Season, User
 from game_server.services import DOMAINS
 
 from .charts import build_chart
@@ -106,6 +106,8 @@ async def users(request: web.Request) -> web.StreamResponse:
             "teams": teams,
             "team_of": {m.user_id: m.team_id for m in memberships},
             "season": season,
+            "review": await service.review_status(),
+            "equipment_kinds": [kind.value for kind in EquipmentKind],
         },
     )
 
@@ -153,6 +155,27 @@ async def user_action(request: web.Request) -> web.StreamResponse:
                 actor, user_id, team_id, season.id if season else None
             ),
             "admin.team_changed",
+        )
+    if what in ("equipment-add", "equipment-remove"):
+        kind = form.text("kind", max_chars=32)
+        day = form.day("date")
+        note = form.text("note", max_chars=200)
+
+        async def change_equipment() -> None:
+            """Add or withdraw the household's equipment change."""
+            user = await service.get_user(user_id)
+            assert day is not None  # noqa: S101 (the form refused a missing date)
+            if what == "equipment-add":
+                await service.add_equipment_change(user, kind, day, note, actor=actor)
+            else:
+                await service.remove_equipment_change(user, kind, day, actor=actor)
+
+        return await _run(
+            page,
+            section,
+            change_equipment,
+            "equipment.saved" if what == "equipment-add" else "equipment.removed",
+            form,
         )
     if what == "role":
         role = Role(form.choice("role", tuple(r.value for r in Role), default="player"))

@@ -10,11 +10,12 @@ from typing import Any
 from aiohttp import web
 
 from game_server.errors import GameError
-from game_server.models import DailyReading, Mode, User
+from game_server.models import DailyReading, EquipmentKind, Mode, User
 
 from .charts import build_chart
 from .core import Page, page_of, require_user, web_page
 from .forms import FormReader
+from .pages_meter import meter_context
 
 CHART_DAYS = 30
 TIP_COUNT = 8
@@ -123,6 +124,7 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
         else [],
         "today": today,
         "simplified": user.mode is Mode.SIMPLIFIED,
+        "equipment_kinds": [kind.value for kind in EquipmentKind],
     }
 
 
@@ -131,7 +133,9 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     """Show the signed-in player's dashboard."""
     page = page_of(request)
     user = require_user(page)
-    return page.render("dashboard.html", await dashboard_context(page, user))
+    context = await dashboard_context(page, user)
+    context.update(meter_context(page, user))
+    return page.render("dashboard.html", context)
 
 
 def _fail(page: Page, err: GameError | str) -> None:
@@ -211,6 +215,49 @@ async def meter_index(request: web.Request) -> web.StreamResponse:
     raise page.redirect("web.dashboard")
 
 
+@web_page
+async def add_equipment(request: web.Request) -> web.StreamResponse:
+    """Declare an equipment change of the player's household."""
+    page = page_of(request)
+    user = require_user(page)
+    form = FormReader(page)
+    kind = form.text("kind", max_chars=32)
+    day = form.day("date")
+    note = form.text("note", max_chars=200)
+    if form.errors or day is None:
+        _fail(page, next(iter(form.errors.fields.values()), page.t("form.bad_date")))
+        raise page.redirect("web.dashboard")
+    try:
+        _change, created = await page.service.add_equipment_change(
+            user, kind, day, note
+        )
+    except GameError as err:
+        _fail(page, err)
+    else:
+        page.flash("success", "equipment.saved" if created else "equipment.unchanged")
+    raise page.redirect("web.dashboard")
+
+
+@web_page
+async def remove_equipment(request: web.Request) -> web.StreamResponse:
+    """Withdraw one of the player's declared equipment changes."""
+    page = page_of(request)
+    user = require_user(page)
+    form = FormReader(page)
+    kind = form.text("kind", max_chars=32)
+    day = form.day("date")
+    if form.errors or day is None:
+        _fail(page, next(iter(form.errors.fields.values()), page.t("form.bad_date")))
+        raise page.redirect("web.dashboard")
+    try:
+        await page.service.remove_equipment_change(user, kind, day)
+    except GameError as err:
+        _fail(page, err)
+    else:
+        page.flash("success", "equipment.removed")
+    raise page.redirect("web.dashboard")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     """Register the player pages."""
     router.add_get("/dashboard", dashboard, name="web.dashboard")
@@ -218,3 +265,5 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/tokens/{token_id}/revoke", revoke_token, name="web.token_revoke")
     router.add_post("/actions", declare_action, name="web.action_declare")
     router.add_post("/meter-index", meter_index, name="web.meter_index")
+    router.add_post("/equipment", add_equipment, name="web.equipment_add")
+    router.add_post("/equipment/remove", remove_equipment, name="web.equipment_remove")

@@ -166,6 +166,10 @@ class CardView:
     caps: list[str] = field(default_factory=list)
     events: list[dict[str, str]] = field(default_factory=list)
     lines: list[dict[str, str]] = field(default_factory=list)
+    equipment: str = ""
+    """The equipment change the card follows (re-baselined or excluded)."""
+    flagged: list[dict[str, str]] = field(default_factory=list)
+    """Days scored with the Enedis value: local and Enedis imports."""
 
 
 def _factor_value(t: Translator, unit: str, value: object) -> str:
@@ -293,6 +297,32 @@ def _line_rows(
     return rows
 
 
+def _equipment_text(t: Translator, change: Mapping[str, Any]) -> str:
+    """Return the sentence about the equipment change a card follows."""
+    if not change:
+        return ""
+    kind = str(change.get("kind"))
+    label = f"equipment.kind.{kind}"
+    effect = "excluded" if change.get("effect") == "excluded" else "rebased"
+    return t(
+        f"card.equipment.{effect}",
+        day=day_text(change.get("day")),
+        kind=t(label) if t.has(label) else kind,
+    )
+
+
+def _flagged_rows(rows: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Return the days scored with the Enedis value as table rows."""
+    return [
+        {
+            "day": day_text(row.get("day")),
+            "local": f"{number(row.get('local_kwh'), 2)} kWh",
+            "enedis": f"{number(row.get('enedis_kwh'), 2)} kWh",
+        }
+        for row in rows
+    ]
+
+
 def card_view(
     t: Translator, row: Mapping[str, Any], titles: Mapping[str, str]
 ) -> CardView:
@@ -331,8 +361,13 @@ def card_view(
         return view
     formula = f"card.formula.{challenge}"
     view.formula = t(formula) if t.has(formula) else ""
-    view.quality = _quality_text(t, _mapping(card.get("data_quality")))
-    reference = _mapping(card.get("reference"))
+    quality = _mapping(card.get("data_quality"))
+    view.quality = _quality_text(t, quality)
+    view.flagged = _flagged_rows(_rows(quality.get("flagged_days")))
+    reference = dict(_mapping(card.get("reference")))
+    view.equipment = _equipment_text(
+        t, _mapping(reference.pop("equipment_change", None))
+    )
     view.reference = _reference_text(t, reference)
     if not reference or reference.get("days"):
         # Without any reference day there is no expected consumption to explain.

@@ -7,22 +7,28 @@ and against a real server when ``SUNSHARE_TEST_MONGODB_URI`` is set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 import itertools
 import os
 from pathlib import Path
+import re
 import sqlite3
+from typing import Any
 import uuid
 
 import mongomock
 import pytest
 
+from game_server import codec
+from game_server.codec import CodecError, from_record, to_record
 from game_server.models import (
     ActionDeclaration,
     ApiToken,
     AuditEntry,
     CatalogueAction,
     DailyReading,
+    EnedisReading,
     Membership,
     MeterIndex,
     Mode,
@@ -403,3 +409,276 @@ def test_open_storage_urls(tmp_path: Path) -> None:
     assert isinstance(open_storage("mongodb://localhost:1/db", tmp_path), MongoStorage)
     with pytest.raises(StorageError):
         open_storage("postgres://x", tmp_path)
+
+
+async def test_bulk_reads_of_several_households(storage: Storage) -> None:
+    """Each ``*_by_user`` read equals the single-household reads, for every user asked."""
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    for user in (alice, bob, carol):
+        await storage.add_user(user)
+    day = date(2026, 11, 10)
+    for offset in range(4):
+        for user, slots in ((alice, [0.25] * 48), (bob, [1, None, 2])):
+            await storage.upsert_reading(
+                DailyReading(
+                    user_id=user.id,
+                    day=day + timedelta(days=offset),
+                    import_kwh=3.0 + offset,
+                    import_slots=slots,  # type: ignore[arg-type]
+                )
+            )
+        await storage.upsert_enedis_reading(
+            EnedisReading(
+                user_id=bob.id, day=day + timedelta(days=offset), import_kwh=4.0
+            )
+        )
+        await storage.upsert_meter_index(
+            MeterIndex(
+                user_id=carol.id,
+                day=day + timedelta(weeks=offset),
+                import_index_kwh=100.0 * offset,
+            )
+        )
+        await storage.add_shedding_event(
+            SheddingEvent(
+                id=f"event-{offset}",
+                user_id=alice.id,
+                start=T0 + timedelta(days=offset),
+                end=T0 + timedelta(days=offset, hours=1),
+                declared_w=1500,
+            )
+        )
+        await storage.add_action_declaration(
+            ActionDeclaration(
+                user_id=bob.id, action_id="led", day=day + timedelta(days=offset)
+            )
+        )
+    ids = [alice.id, bob.id, carol.id, "nobody"]
+    start, end = day + timedelta(days=1), day + timedelta(days=2)
+
+    readings = await storage.readings_by_user(ids, start, end)
+    assert list(readings) == ids
+    for user_id in ids:
+        assert readings[user_id] == await storage.list_readings(user_id, start, end)
+    assert readings[bob.id][0].import_slots == [1.0, None, 2.0]
+    assert readings["nobody"] == []
+    totals = await storage.readings_by_user([alice.id], slots=False)
+    assert [r.import_kwh for r in totals[alice.id]] == [3.0, 4.0, 5.0, 6.0]
+    assert all(
+        r.import_slots is None and r.export_slots is None for r in totals[alice.id]
+    )
+
+    enedis = await storage.enedis_readings_by_user(ids, start, end)
+    for user_id in ids:
+        assert enedis[user_id] == await storage.list_enedis_readings(
+            user_id, start, end
+        )
+    assert len(enedis[bob.id]) == 2
+
+    indexes = await storage.meter_indexes_by_user([carol.id, alice.id])
+    assert indexes == {
+        carol.id: await storage.list_meter_indexes(carol.id),
+        alice.id: [],
+    }
+    assert len(indexes[carol.id]) == 4
+
+    since, until = T0 + timedelta(days=1), T0 + timedelta(days=3)
+    events = await storage.shedding_events_by_user(ids, since, until)
+    for user_id in ids:
+        assert events[user_id] == await storage.list_shedding_events(
+            user_id, since, until
+        )
+    assert [e.id for e in events[alice.id]] == ["event-1", "event-2", "event-3"]
+
+    declarations = await storage.action_declarations_by_user(ids, start, end)
+    for user_id in ids:
+        assert declarations[user_id] == await storage.list_action_declarations(
+            user_id, start, end
+        )
+    assert len(declarations[bob.id]) == 2
+    assert await storage.readings_by_user([]) == {}
+
+
+def _score(season: Season, user: User, month: str, points: float) -> ScoreEntry:
+    """Return a score entry of a household's month."""
+    return ScoreEntry(
+        season_id=season.id,
+        user_id=user.id,
+        challenge="sobriety",
+        month=month,
+        points=points,
+        card={"points": points},
+    )
+
+
+async def test_replace_scores_of_several_households_at_once(storage: Storage) -> None:
+    """Named households' scores are replaced together; others are left alone."""
+    season = make_season()
+    await storage.add_season(season)
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    for user in (alice, bob, carol):
+        await storage.add_user(user)
+    await storage.replace_scores_many(
+        season.id,
+        {
+            alice.id: [_score(season, alice, "2026-11", 1.0)],
+            bob.id: [_score(season, bob, m, 2.0) for m in ("2026-11", "2026-12")],
+            carol.id: [_score(season, carol, "2026-11", 3.0)],
+        },
+    )
+    assert len(await storage.list_scores(season.id)) == 4
+    await storage.replace_scores_many(
+        season.id,
+        {bob.id: [_score(season, bob, "2026-12", 5.0)], carol.id: []},
+    )
+    assert [e.points for e in await storage.list_scores(season.id, alice.id)] == [1.0]
+    assert [e.points for e in await storage.list_scores(season.id, bob.id)] == [5.0]
+    assert await storage.list_scores(season.id, carol.id) == []
+    await storage.replace_scores_many(season.id, {})
+
+    # An entry of another household is refused before anything is written.
+    with pytest.raises(StorageError):
+        await storage.replace_scores_many(
+            season.id,
+            {
+                alice.id: [_score(season, alice, "2026-12", 9.0)],
+                bob.id: [_score(season, alice, "2026-12", 9.0)],
+            },
+        )
+    assert [e.points for e in await storage.list_scores(season.id, alice.id)] == [1.0]
+    # Two entries with the same key: a conflict.
+    with pytest.raises(ConflictError):
+        await storage.replace_scores_many(
+            season.id, {carol.id: [_score(season, carol, "2026-11", 1.0)] * 2}
+        )
+
+
+async def test_sqlite_replaces_scores_in_one_transaction(tmp_path: Path) -> None:
+    """A refused batch leaves every household's previous scores in place."""
+    storage = SQLiteStorage(tmp_path / "game.db")
+    await storage.open()
+    try:
+        season = make_season()
+        await storage.add_season(season)
+        alice, bob = make_user("alice"), make_user("bob")
+        for user in (alice, bob):
+            await storage.add_user(user)
+        before = {
+            alice.id: [_score(season, alice, "2026-11", 1.0)],
+            bob.id: [_score(season, bob, "2026-11", 2.0)],
+        }
+        await storage.replace_scores_many(season.id, before)
+        with pytest.raises(ConflictError):
+            await storage.replace_scores_many(
+                season.id,
+                {
+                    alice.id: [_score(season, alice, "2026-12", 7.0)],
+                    bob.id: [_score(season, bob, "2026-12", 8.0)] * 2,
+                },
+            )
+        stored = sorted(
+            (e.user_id, e.points) for e in await storage.list_scores(season.id)
+        )
+        assert stored == sorted([(alice.id, 1.0), (bob.id, 2.0)])
+    finally:
+        await storage.close()
+
+
+async def test_worker_url(storage: Storage, tmp_path: Path) -> None:
+    """SQLite files and URL-opened MongoDB databases can be opened by other processes."""
+    if isinstance(storage, SQLiteStorage):
+        assert storage.worker_url() == f"sqlite:///{storage.path.resolve()}"
+        reopened = open_storage(storage.worker_url(), tmp_path)
+        assert isinstance(reopened, SQLiteStorage)
+        assert reopened.path == storage.path.resolve()
+    else:
+        assert isinstance(storage, MongoStorage)
+        assert storage.worker_url() is None  # an injected client: not shareable
+    assert MongoStorage("mongodb://db:27017/game").worker_url() == (
+        "mongodb://db:27017/game"
+    )
+    assert MongoStorage("mongodb://db", database="x").worker_url() is None
+
+
+def test_codec_decodes_half_hours_strictly() -> None:
+    """Slots decode to floats (integers widened, nulls kept); anything else is refused."""
+    record = to_record(
+        DailyReading(user_id="u", day=date(2026, 11, 10), import_kwh=1.0)
+    )
+    decoded = from_record(DailyReading, {**record, "import_slots": [1, 0.5, None]})
+    assert decoded.import_slots == [1.0, 0.5, None]
+    assert all(type(v) is float for v in decoded.import_slots if v is not None)
+    floats = [0.25] * 48
+    decoded = from_record(DailyReading, {**record, "import_slots": floats})
+    assert decoded.import_slots == floats and decoded.import_slots is not floats
+    for bad, message in (
+        ([1, True], "expected a number"),
+        (["1"], "expected a number"),
+        ("1,2", "expected a list"),
+    ):
+        with pytest.raises(CodecError, match=rf"DailyReading\.import_slots: {message}"):
+            from_record(DailyReading, {**record, "import_slots": bad})
+    with pytest.raises(CodecError, match=r"AuditEntry\.at: must not be null"):
+        from_record(
+            AuditEntry,
+            {
+                **to_record(AuditEntry(actor_id=None, action="a", target_type="t")),
+                "at": None,
+            },
+        )
+    with pytest.raises(CodecError, match=r"DailyReading\.import_kwh: missing"):
+        from_record(DailyReading, {"user_id": "u", "day": "2026-11-10"})
+    with pytest.raises(CodecError, match=r"DailyReading\.source: 'solar' is not"):
+        from_record(DailyReading, {**record, "source": "solar"})
+
+
+def test_codec_follows_forgotten_field_types() -> None:
+    """Decoding plans are rebuilt when the resolved field types are forgotten."""
+    record = to_record(make_user("zoe"))
+    assert from_record(User, record).username == "zoe"
+    codec._HINTS.clear()  # what the game-link tests do around freezegun
+    assert from_record(User, record) == from_record(User, record)
+    assert codec._PLANS[User].hints is codec._HINTS[User]
+
+
+@dataclass(kw_only=True)
+class _Sample:
+    """A model with every kind of field the codec decodes."""
+
+    anything: Any = None
+    either: int | str = 0
+    flag: bool = False
+    numbers: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    odd: complex = 0j
+
+
+def test_codec_decodes_every_kind_of_field() -> None:
+    """Each field type decodes its values and refuses the others with a clear error."""
+    sample = from_record(
+        _Sample,
+        {
+            "anything": {"a": 1},
+            "either": 3,
+            "flag": 1,
+            "numbers": [1, 2.5],
+            "counts": [4],
+        },
+    )
+    assert sample.anything == {"a": 1} and sample.either == 3 and sample.flag is True
+    assert sample.numbers == [1.0, 2.5] and type(sample.numbers[0]) is float
+    assert sample.counts == [4]
+    for record, message in (
+        ({"either": None}, "_Sample.either: must not be null"),
+        ({"flag": None}, "_Sample.flag: must not be null"),
+        ({"flag": 2}, "_Sample.flag: expected a boolean"),
+        ({"numbers": [None]}, "_Sample.numbers: must not be null"),
+        ({"counts": "4"}, "_Sample.counts: expected a list"),
+        ({"counts": [True]}, "_Sample.counts: expected an integer"),
+        ({"odd": None}, "_Sample.odd: must not be null"),
+        ({"odd": "1j"}, "_Sample.odd: unsupported type"),
+    ):
+        with pytest.raises(CodecError, match=re.escape(message)):
+            from_record(_Sample, record)
+    with pytest.raises(CodecError, match="expected an object"):
+        from_record(_Sample, [])  # type: ignore[arg-type]

@@ -6,20 +6,34 @@ supports. Daily totals come from the hourly statistics; the 48 half-hours of imp
 export come from the 5-minute statistics, which the recorder keeps for 10 days by default,
 so only recent days carry half-hours. Days are local calendar days of Home Assistant's
 time zone (46 or 50 half-hours on DST days).
+
+The day's mean outdoor temperature (for degree-days) comes from a temperature sensor's
+hourly statistics, or, for a ``weather`` entity (which has no statistics), from the
+recorder's state history: the time-weighted mean of its ``temperature`` attribute,
+converted to °C from its ``temperature_unit``. While Home Assistant was stopped (from
+the end of a recorder run to the next recorded state) the temperature is unknown. A
+weather entity's day with less than ``MIN_WEATHER_COVERAGE`` of known temperature has no
+mean (the rules fall back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+import math
 from typing import Any
 
 from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.recorder.db_schema import RecorderRuns
+from homeassistant.components.recorder.history import get_significant_states
+from homeassistant.components.recorder.models import process_timestamp
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfTemperature
+from homeassistant.core import HomeAssistant, State, split_entity_id
+from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import TemperatureConverter
 
 from custom_components.sunshare.game.models import DailyReading
 
@@ -31,6 +45,11 @@ SLOT_COVERAGE = 0.9
 # A day is sent only when its last hour has been compiled and at most a few hours (a
 # sensor unavailable for a while) lack a row: their energy is in the next row anyway.
 DAY_COVERAGE = 0.75
+WEATHER_DOMAIN = "weather"
+# A weather entity's day needs this much known temperature to have a mean.
+MIN_WEATHER_COVERAGE = timedelta(hours=12)
+ATTR_TEMPERATURE = "temperature"
+ATTR_TEMPERATURE_UNIT = "temperature_unit"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -43,7 +62,16 @@ class EnergySources:
     battery_charge: tuple[str, ...] = ()
     battery_discharge: tuple[str, ...] = ()
     temperature: str | None = None
-    """Statistic id of an outdoor temperature sensor (hourly means, for degree-days)."""
+    """Outdoor temperature for degree-days: a sensor (hourly mean statistics) or a
+    ``weather`` entity (its ``temperature`` attribute in the state history)."""
+
+    @property
+    def temperature_is_weather(self) -> bool:
+        """Return whether the temperature comes from a weather entity's history."""
+        return (
+            self.temperature is not None
+            and split_entity_id(self.temperature)[0] == WEATHER_DOMAIN
+        )
 
     @property
     def all_ids(self) -> set[str]:
@@ -144,19 +172,103 @@ def _between(
     }
 
 
+def time_weighted_mean(
+    samples: Sequence[tuple[float, float | None]],
+    start: float,
+    end: float,
+    min_seconds: float,
+) -> float | None:
+    """Return the time-weighted mean of step samples over [start, end), or None.
+
+    ``samples`` are ``(timestamp, value)`` sorted by time; each value holds until the
+    next sample (the last one until ``end``); None is a gap. Fewer than ``min_seconds``
+    of known values give None.
+    """
+    weighted = covered = 0.0
+    for index, (at, value) in enumerate(samples):
+        until = samples[index + 1][0] if index + 1 < len(samples) else end
+        low, high = max(at, start), min(until, end)
+        if value is None or high <= low:
+            continue
+        weighted += value * (high - low)
+        covered += high - low
+    if covered <= 0 or covered < min_seconds:
+        return None
+    return weighted / covered
+
+
+def _celsius(state: State, default_unit: str) -> float | None:
+    """Return a weather state's temperature in °C (None when unknown or invalid)."""
+    if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    raw = state.attributes.get(ATTR_TEMPERATURE)
+    unit = state.attributes.get(ATTR_TEMPERATURE_UNIT) or default_unit
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or unit not in TemperatureConverter.VALID_UNITS:
+        return None
+    return TemperatureConverter.convert(value, unit, UnitOfTemperature.CELSIUS)
+
+
+def _weather_samples(
+    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
+) -> list[tuple[float, float | None]]:
+    """Return a weather entity's temperatures (°C) from the state history."""
+    history = get_significant_states(
+        hass,
+        start,
+        end,
+        [entity_id],
+        include_start_time_state=True,
+        significant_changes_only=False,
+        no_attributes=False,
+    )
+    default_unit = hass.config.units.temperature_unit
+    samples: list[tuple[float, float | None]] = [
+        (state.last_updated_timestamp, _celsius(state, default_unit))
+        for state in history.get(entity_id, [])
+        if isinstance(state, State)
+    ]
+    # Home Assistant stopped: unknown until the first state recorded after the restart.
+    samples += [(stop, None) for stop in _recorder_stops(hass, start, end)]
+    return sorted(samples, key=lambda sample: sample[0])
+
+
+def _recorder_stops(hass: HomeAssistant, start: datetime, end: datetime) -> list[float]:
+    """Return when the recorder stopped between ``start`` and ``end`` (timestamps)."""
+    with session_scope(hass=hass, read_only=True) as session:
+        ends = (
+            session.query(RecorderRuns.end)
+            .filter(RecorderRuns.end.is_not(None), RecorderRuns.end > start)
+            .all()
+        )
+    first, last = start.timestamp(), end.timestamp()
+    stops = [process_timestamp(row.end).timestamp() for row in ends if row.end]
+    return [stop for stop in stops if first < stop < last]
+
+
+def _statistics_mean(rows: list[Any]) -> float | None:
+    """Return the mean of a day's hourly mean rows (None without rows)."""
+    means = [mean for row in rows if (mean := row.get("mean")) is not None]
+    return sum(means) / len(means) if means else None
+
+
 def _day(
     sources: EnergySources,
     day: date,
     hourly: dict[str, list[Any]],
     short: dict[str, list[Any]],
-    temperatures: list[Any],
+    t_mean_c: float | None,
 ) -> DailyReading | None:
-    """Return one day's reading from its hourly, 5-minute and temperature rows."""
+    """Return one day's reading from its hourly and 5-minute rows and its mean °C."""
     start, end = day_bounds(day)
     imported = _sum(hourly, sources.grid_import)
     if imported is None or not _complete(hourly, sources.grid_import, start, end):
         return None
-    means = [mean for row in temperatures if (mean := row.get("mean")) is not None]
     slot_count = int((end - start) / SLOT)
     expected_rows = int((end - start) / SHORT_TERM)
     rows = max((len(short.get(i, [])) for i in sources.grid_import), default=0)
@@ -174,14 +286,14 @@ def _day(
         export_slots=_slots(short, sources.grid_export, start, slot_count)
         if has_slots and sources.grid_export
         else None,
-        t_mean_c=sum(means) / len(means) if means else None,
+        t_mean_c=t_mean_c,
     )
 
 
 def _read(
     hass: HomeAssistant, sources: EnergySources, first: date, last: date
 ) -> list[DailyReading]:
-    """Read complete days from the recorder, three queries in all (recorder executor)."""
+    """Read complete days from the recorder in a few queries (recorder executor)."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
     units = {"energy": "kWh"}
@@ -199,7 +311,10 @@ def _read(
         {"change"},
     )
     temperatures: list[Any] = []
-    if sources.temperature:
+    weather: list[tuple[float, float | None]] = []
+    if sources.temperature and sources.temperature_is_weather:
+        weather = _weather_samples(hass, sources.temperature, start, end)
+    elif sources.temperature:
         temperatures = statistics_during_period(
             hass,
             start,
@@ -213,12 +328,23 @@ def _read(
     day = first
     while day <= last:
         day_start, day_end = day_bounds(day)
+        if sources.temperature_is_weather:
+            t_mean_c = time_weighted_mean(
+                weather,
+                day_start.timestamp(),
+                min(day_end, dt_util.utcnow()).timestamp(),
+                MIN_WEATHER_COVERAGE.total_seconds(),
+            )
+        else:
+            t_mean_c = _statistics_mean(
+                _between({"t": temperatures}, day_start, day_end)["t"]
+            )
         reading = _day(
             sources,
             day,
             _between(hourly, day_start, day_end),
             _between(short, day_start, day_end),
-            _between({"t": temperatures}, day_start, day_end)["t"],
+            t_mean_c,
         )
         if reading is not None:
             readings.append(reading)

@@ -4,7 +4,8 @@ The user gives the game server's URL, their username and password; the flow exch
 them for a per-device API token (the password is not stored) and reads the player's id
 from ``/me``. The entry's unique id is the server URL plus the player id. Options choose
 where the household's energy is read: the Energy dashboard (default) or hand-picked
-statistics, and an optional outdoor temperature sensor.
+statistics, and an optional outdoor temperature (a temperature sensor or a weather
+entity).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from homeassistant.components.recorder.statistics import async_list_statistic_ids
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import SelectOptionDict
@@ -54,6 +55,8 @@ MANUAL_FIELDS = (
     CONF_BATTERY_CHARGE,
     CONF_BATTERY_DISCHARGE,
 )
+TEMPERATURE_DOMAINS = ("sensor", "weather")
+"""Domains of an outdoor temperature: sensor statistics or weather state history."""
 
 
 def normalize_url(url: str) -> str | None:
@@ -256,19 +259,29 @@ class GameOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Choose the Energy dashboard or hand-picked statistics, and a temperature."""
         current = self.config_entry.options
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._options = {
-                CONF_ENERGY_SOURCE: EnergySource(user_input[CONF_ENERGY_SOURCE]).value
-            }
-            if temperature := user_input.get(CONF_TEMPERATURE):
-                self._options[CONF_TEMPERATURE] = temperature
-            if self._options[CONF_ENERGY_SOURCE] == EnergySource.MANUAL:
-                return await self.async_step_game_sources()
-            return self.async_create_entry(data=self._options)
+            temperature = user_input.get(CONF_TEMPERATURE)
+            if temperature and split_entity_id(temperature)[0] not in (
+                TEMPERATURE_DOMAINS
+            ):
+                errors[CONF_TEMPERATURE] = "game_temperature_invalid"
+            else:
+                self._options = {
+                    CONF_ENERGY_SOURCE: EnergySource(
+                        user_input[CONF_ENERGY_SOURCE]
+                    ).value
+                }
+                if temperature:
+                    self._options[CONF_TEMPERATURE] = temperature
+                if self._options[CONF_ENERGY_SOURCE] == EnergySource.MANUAL:
+                    return await self.async_step_game_sources()
+                return self.async_create_entry(data=self._options)
+        defaults = user_input or current
         schema = {
             vol.Required(
                 CONF_ENERGY_SOURCE,
-                default=current.get(
+                default=defaults.get(
                     CONF_ENERGY_SOURCE, EnergySource.ENERGY_DASHBOARD.value
                 ),
             ): selector.SelectSelector(
@@ -280,15 +293,21 @@ class GameOptionsFlow(OptionsFlow):
             ),
             vol.Optional(
                 CONF_TEMPERATURE,
-                description={"suggested_value": current.get(CONF_TEMPERATURE)},
+                description={"suggested_value": defaults.get(CONF_TEMPERATURE)},
             ): selector.EntitySelector(
                 selector.EntitySelectorConfig(
-                    domain="sensor", device_class=SensorDeviceClass.TEMPERATURE
+                    filter=[
+                        selector.EntityFilterSelectorConfig(
+                            domain="sensor",
+                            device_class=SensorDeviceClass.TEMPERATURE,
+                        ),
+                        selector.EntityFilterSelectorConfig(domain="weather"),
+                    ]
                 )
             ),
         }
         return self.async_show_form(
-            step_id="game_options", data_schema=vol.Schema(schema)
+            step_id="game_options", data_schema=vol.Schema(schema), errors=errors
         )
 
     async def async_step_game_sources(

@@ -10,11 +10,17 @@ recorder's statistics and queued; the days before it, back to the season's refer
 window, are read again and queued only if they changed since they were last delivered
 (late statistics such as Enedis imports) or were never delivered (downtime). Each day is
 keyed by its date, so a newer version replaces a pending older one.
+
+A weather entity's daily mean temperature comes from the state history, which the
+recorder purges after ``purge_keep_days``: the first mean computed for a day is kept
+(and saved) and used for that day from then on, so a purged or half-purged history
+neither erases nor changes a temperature already sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 import hashlib
 import json
@@ -137,6 +143,9 @@ class Uploader:
         self.sent: dict[str, str] = {}
         """Fingerprint of the last version of each day delivered or refused for good."""
         self.rejected: list[dict[str, Any]] = []
+        self.weather_means: dict[str, float] = {}
+        """First daily mean of the weather entity ``weather_entity`` by ISO day."""
+        self.weather_entity: str | None = None
         self.last_error: str | None = None
         self.last_day: DailyReading | None = None
         """The newest complete day read from the recorder."""
@@ -155,6 +164,9 @@ class Uploader:
         self.outbox.retry_now()
         self.sent = dict(data.get("sent", {}))
         self.rejected = list(data.get("rejected", []))
+        weather = data.get("weather") or {}
+        self.weather_entity = weather.get("entity")
+        self.weather_means = dict(weather.get("means", {}))
 
     @callback
     def async_start(self) -> None:
@@ -198,6 +210,10 @@ class Uploader:
                 "outbox": self.outbox.as_data(),
                 "sent": self.sent,
                 "rejected": self.rejected[-MAX_REJECTED:],
+                "weather": {
+                    "entity": self.weather_entity,
+                    "means": self.weather_means,
+                },
             }
         )
 
@@ -217,7 +233,9 @@ class Uploader:
         sources = await async_energy_sources(self.hass, dict(self.entry.options))
         queued = 0
         last = today - timedelta(days=1)
-        readings = await async_daily_readings(self.hass, sources, first, last)
+        readings = self._steady_weather_means(
+            sources, await async_daily_readings(self.hass, sources, first, last), first
+        )
         if readings:
             self.last_day = readings[-1]
         for reading in readings:
@@ -233,6 +251,27 @@ class Uploader:
         await self._async_save()
         await self.async_flush()
         return queued
+
+    def _steady_weather_means(
+        self, sources: EnergySources, readings: list[DailyReading], first: date
+    ) -> list[DailyReading]:
+        """Give each day the first weather mean computed for it (history is purged)."""
+        if not sources.temperature_is_weather:
+            self.weather_entity, self.weather_means = None, {}
+            return readings
+        if self.weather_entity != sources.temperature:
+            self.weather_entity, self.weather_means = sources.temperature, {}
+        for key in [k for k in self.weather_means if date.fromisoformat(k) < first]:
+            del self.weather_means[key]
+        steady: list[DailyReading] = []
+        for reading in readings:
+            day = reading.day.isoformat()
+            if (kept := self.weather_means.get(day)) is not None:
+                reading = replace(reading, t_mean_c=kept)
+            elif reading.t_mean_c is not None:
+                self.weather_means[day] = reading.t_mean_c
+            steady.append(reading)
+        return steady
 
     async def _on_shedding_ended(self, event: Event[Any]) -> None:
         """Queue a shedding event the relay reported."""

@@ -12,7 +12,7 @@ from game_server.enedis.reconciliation import (
     REVIEW_ACTION,
     ReconciliationJob,
 )
-from game_server.models import ReadingSource, Role, User
+from game_server.models import ReadingSource, Role, Season, User
 from game_server.services import ReadingInput
 from tests.fakes.enedis_dataconnect import FakeDataConnect
 from tests.fakes.enedis_gateway import DEFAULT_PRM
@@ -47,10 +47,10 @@ async def _report(server: Server, user: User, day: date, kwh: float) -> None:
     )
 
 
-async def test_days_kept_replaced_or_filled(
+async def test_certified_days_stored_beside_local_ones(
     server: Server, enedis: FakeDataConnect
 ) -> None:
-    """Within tolerance kept; beyond replaced and flagged; missing filled."""
+    """Every certified day is stored beside the local one; beyond tolerance flagged."""
     enedis.give_consent(DEFAULT_PRM)
     alice, _ = await server.player("alice", DEFAULT_PRM, verified=True)
     bob, _ = await server.player("bob", OTHER_PRM)
@@ -64,21 +64,29 @@ async def test_days_kept_replaced_or_filled(
     assert report.filled == {alice.id: [D22]}
     assert report.review == []
     storage = server.service.storage
+    # The local days are never touched: both values are kept.
     kept = await storage.get_reading(alice.id, D20)
     assert kept is not None and kept.source is ReadingSource.LOCAL
     assert kept.import_kwh == pytest.approx(_kwh(enedis, D20) + 0.3)
-    replaced = await storage.get_reading(alice.id, D21)
-    assert replaced is not None and replaced.source is ReadingSource.ENEDIS
-    assert replaced.import_kwh == pytest.approx(_kwh(enedis, D21))
-    assert replaced.import_slots is None
-    filled = await storage.get_reading(alice.id, D22)
-    assert filled is not None and filled.source is ReadingSource.ENEDIS
+    local = await storage.get_reading(alice.id, D21)
+    assert local is not None and local.source is ReadingSource.LOCAL
+    assert local.import_kwh == pytest.approx(_kwh(enedis, D21) + 5.0)
+    assert local.import_slots is not None
+    assert await storage.get_reading(alice.id, D22) is None
+    certified = await storage.list_enedis_readings(alice.id)
+    assert [(c.day, c.import_kwh) for c in certified] == [
+        (day, pytest.approx(_kwh(enedis, day))) for day in (D20, D21, D22)
+    ]
+    assert certified[0].fetched_at == enedis.now()
+    assert await storage.list_enedis_readings(bob.id) == []
     untouched = await storage.get_reading(bob.id, D21)
     assert untouched is not None and untouched.import_kwh == 99.0
     assert all(c.query.get("pointId") != OTHER_PRM for c in enedis.calls)
     flags = [e for e in await storage.list_audit() if e.action == FLAG_ACTION]
     assert len(flags) == 1 and flags[0].details["day"] == "2026-11-21"
     assert flags[0].target_id == alice.id
+    assert flags[0].details["local_kwh"] == pytest.approx(_kwh(enedis, D21) + 5.0)
+    assert flags[0].details["enedis_kwh"] == pytest.approx(_kwh(enedis, D21))
     # A second run changes nothing and flags nothing again.
     again = await job.run_once()
     assert again.flagged == {} and again.filled == {}
@@ -107,6 +115,41 @@ async def test_repeated_flags_ask_for_review(
         if e.action == REVIEW_ACTION
     ]
     assert len(review) == 1 and len(review[0].details["days"]) == 4
+    status = await server.service.review_status(alice.id, D22)
+    assert status[alice.id].needs_review
+    assert [f.day for f in status[alice.id].flagged] == sorted(days)
+
+
+async def test_local_day_after_the_enedis_one_counts_for_review(
+    server: Server, enedis: FakeDataConnect
+) -> None:
+    """A local day sent after its certified value is flagged from the stored values."""
+    enedis.give_consent(DEFAULT_PRM)
+    alice, _ = await server.player("alice", DEFAULT_PRM, verified=True)
+    days = [D22 - timedelta(days=i) for i in range(4)]
+    job = _job(server, enedis, lookback=4)
+    first = await job.run_once()
+    assert sorted(first.filled[alice.id]) == sorted(days) and first.flagged == {}
+    # The household's days arrive late (and 3 of them are far off).
+    for day in days[:3]:
+        await _report(server, alice, day, _kwh(enedis, day) * 2 + 1)
+    status = await server.service.review_status(alice.id, D22)
+    assert len(status[alice.id].flagged) == 3
+    assert not status[alice.id].needs_review
+    # Re-sending a local day never erases the certified value.
+    await _report(server, alice, days[0], _kwh(enedis, days[0]) * 2 + 2)
+    certified = await server.service.storage.list_enedis_readings(alice.id)
+    assert [c.day for c in certified] == sorted(days)
+    assert certified[-1].import_kwh == pytest.approx(_kwh(enedis, days[0]))
+    # The 4th bad day: the next run finds it new on the Enedis side too.
+    enedis.current_time += timedelta(days=1)
+    await _report(server, alice, days[3], _kwh(enedis, days[3]) * 2 + 1)
+    await _report(server, alice, D22 + timedelta(days=1), 1.0)
+    second = await job.run_once()
+    assert second.flagged == {alice.id: [D22 + timedelta(days=1)]}
+    assert second.review == [alice.id]
+    status = await server.service.review_status(alice.id, D22 + timedelta(days=1))
+    assert len(status[alice.id].flagged) == 5 and status[alice.id].needs_review
 
 
 async def test_revoked_and_quota(server: Server, enedis: FakeDataConnect) -> None:
@@ -176,17 +219,21 @@ async def test_enedis_outage_and_refused_days_are_reported(
     report = await _job(server, enedis).run_once()
     assert alice.id in report.failed and report.flagged == {}
     enedis.scripted.clear()
-    # Export larger than import + production: the service refuses the Enedis day.
-    await server.service.record_reading(
-        alice,
-        D21,
-        ReadingInput(
-            import_kwh=_kwh(enedis, D21) + 9, export_kwh=_kwh(enedis, D21) + 1
+    # A day before the season's reference window: the service refuses it.
+    await server.service.create_season(
+        None,
+        Season(
+            name="Late",
+            start=D22 + timedelta(days=1),
+            end=D22 + timedelta(days=90),
+            reference_window_days=1,
         ),
     )
     report = await _job(server, enedis).run_once()
-    assert D21 not in report.flagged.get(alice.id, [])
-    assert "export" in report.failed[alice.id]
+    assert report.flagged == {}
+    assert "reference window" in report.failed[alice.id]
+    stored = await server.service.storage.list_enedis_readings(alice.id)
+    assert [c.day for c in stored] == [D22]
 
 
 async def test_run_forever_survives_a_failed_run(

@@ -10,10 +10,11 @@ from yarl import URL
 
 from game_server.enedis.errors import InvalidStateError
 from game_server.enedis.state import StateSigner
+from tests.fakes.clock import FakeClock
 from tests.fakes.enedis_dataconnect import FakeDataConnect
 from tests.fakes.enedis_gateway import DEFAULT_PRM
 
-from .conftest import FakeClock, Server
+from .conftest import Server
 
 OTHER_PRM = "22516914714270"
 JSON = {"Accept": "application/json"}
@@ -72,14 +73,17 @@ async def test_callback_verifies_matching_prm(
 async def test_callback_html_page_in_player_language(
     server: Server, session: aiohttp.ClientSession
 ) -> None:
-    """Without Accept: JSON, the callback answers a small page in French."""
+    """Without Accept: JSON, the callback sends the browser back with the message."""
     _user, token = await server.player("alice", DEFAULT_PRM)
     callback = await _consent(server, session, token)
-    response = await server.client.get(callback)
-    text = await response.text()
-    assert response.status == 200
-    assert 'data-outcome="verified"' in text
-    assert "est vérifié auprès d&#x27;Enedis" in text
+    response = await server.client.get(callback, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/dashboard"
+    # Signed out in this browser: the dashboard asks to sign in, the message shows.
+    page = await server.client.get("/dashboard")
+    text = await page.text()
+    assert page.status == 200 and "<form" in text
+    assert "est vérifié auprès d&#39;Enedis" in text
 
 
 async def test_propagation_retry_then_verified(
@@ -121,7 +125,7 @@ async def test_mismatch_offers_correction(
     assert body["prm"] == DEFAULT_PRM and body["registered_prm"] == OTHER_PRM
     assert not (await server.service.get_user(user.id)).prm_verified
     # The same link is used up; a new consent shows the offer as a form.
-    used = await server.client.get(callback)
+    used = await server.client.get(callback, headers=JSON)
     assert used.status == 400
     page = await (
         await server.client.get(await _consent(server, session, token))

@@ -480,7 +480,7 @@ async def test_a_failed_pass_keeps_the_dirty_marks(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise StorageError("disk unplugged")
 
-    monkeypatch.setattr(storage, "list_readings", broken)
+    monkeypatch.setattr(storage, "readings_by_user", broken)
     with pytest.raises(StorageError):
         await game.job.recompute_dirty(TODAY)
     monkeypatch.undo()

@@ -432,7 +432,8 @@ async def test_state_is_shared_per_app(client: TestClient[Any, Any]) -> None:
     assert "172.30.32.2" in state.config.trusted_proxies
 
 
-PUBLIC = {"/", "/login", "/register", "/lang/{lang}"}
+# The Enedis callback is reached without a session: its signed state names the player.
+PUBLIC = {"/", "/login", "/register", "/lang/{lang}", "/enedis/callback"}
 
 
 async def test_every_page_route_requires_the_right_role(
