@@ -65,7 +65,6 @@ from game_server.rules import (
 from game_server.rules.baseline import is_valid_day, select_reference, shift_year
 from game_server.rules.engine import METERED, HouseholdScore
 from game_server.rules.models import (
-    AFFECTED_BY,
     PARIS,
     Equipment,
     EquipmentChange,
@@ -172,7 +171,6 @@ class StoredHousehold(HouseholdInput):
 
     flagged: tuple[FlaggedDay, ...] = ()
     """Days scored with the Enedis value instead of the local one (rules §6)."""
-    equipment: tuple[models.EquipmentChange, ...] = ()
 
 
 def flagged_days(
@@ -245,7 +243,6 @@ def household_input(
     )
     return StoredHousehold(
         flagged=tuple(flagged_days(readings, enedis)),
-        equipment=tuple(changes),
         profile=profile,
         days=dict(sorted(days.items())),
         shedding_events=tuple(
@@ -272,13 +269,11 @@ def household_input(
 def explain_cards(
     cards: Iterable[ScoreCard], household: HouseholdInput, settings: SeasonSettings
 ) -> None:
-    """Write on the energy cards their flagged days and the equipment change they follow.
+    """Write on the energy cards the days scored with their certified Enedis value.
 
-    ``data_quality["flagged_days"]`` lists the month's days scored with the Enedis
-    value (local and Enedis imports); ``reference["equipment_change"]`` names the
-    latest change affecting the challenge, as the rules apply it: ``rebased`` (before
-    the season: the reference starts on its day) or ``excluded`` (in the season: the
-    challenge stops counting from its month).
+    ``data_quality["flagged_days"]`` lists the month's flagged days (local and Enedis
+    imports). The equipment change a card follows is written by the rules themselves
+    (``reference["equipment_change"]``).
     """
     if not isinstance(household, StoredHousehold):
         return
@@ -290,25 +285,6 @@ def explain_cards(
         ]
         if flagged:
             card.data_quality["flagged_days"] = flagged
-        affecting = [
-            change
-            for change in household.equipment
-            if card.challenge in AFFECTED_BY[Equipment(change.kind.value)]
-        ]
-        if not affecting:
-            continue
-        change = max(affecting, key=lambda c: c.day)
-        if change.day < settings.start:
-            effect = "rebased"
-        elif month_key(change.day) <= card.month:
-            effect = "excluded"
-        else:
-            continue
-        card.reference["equipment_change"] = {
-            "kind": change.kind.value,
-            "day": change.day.isoformat(),
-            "effect": effect,
-        }
 
 
 def _clock_time(text: str) -> time:

@@ -34,7 +34,8 @@ class Reference:
     """The frozen reference of a household for a season."""
 
     kind: str
-    """``previous_year`` (same dates one year earlier) or ``short`` (28 days before)."""
+    """``previous_year`` (same dates one year earlier), ``short`` (28 days before) or
+    ``post_change`` (28 days from an equipment change inside the season)."""
     days: tuple[DayData, ...]
     """Valid reference days (totals present, after any equipment change)."""
 
@@ -89,6 +90,26 @@ def select_reference(
     ]
     return Reference(
         "short", tuple(data for d in short if (data := usable(d)) is not None)
+    )
+
+
+def post_change_reference(
+    history: Mapping[date, DayData], settings: SeasonSettings, change: date
+) -> Reference:
+    """Return the new reference after an equipment change inside the season.
+
+    The ``short_reference_days`` days from the change day (its valid ones); like a short
+    reference, they stand for every later day. It exists once ≥ 80 % of them are valid.
+    """
+    window = (change + timedelta(days=n) for n in range(settings.short_reference_days))
+    return Reference(
+        "post_change",
+        tuple(
+            data
+            for day in window
+            if is_valid_day(data := history.get(day), settings, slots=False)
+            and data is not None
+        ),
     )
 
 

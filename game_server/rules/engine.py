@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from .actions import cap_actions, score_actions
 from .baseline import (
@@ -14,6 +15,7 @@ from .baseline import (
     degree_days,
     fit_weather_model,
     is_valid_day,
+    post_change_reference,
     select_reference,
 )
 from .energy import MonthEnergy, piggy_bank, self_consumption, sobriety
@@ -24,6 +26,7 @@ from .models import (
     ActionRecord,
     Challenge,
     DayData,
+    EquipmentChange,
     HouseholdProfile,
     PeakEvent,
     PeerAggregates,
@@ -77,14 +80,35 @@ def _month_end(key: str) -> date:
     return following - timedelta(days=1)
 
 
-def _change_day(profile: HouseholdProfile, challenge: Challenge) -> date | None:
-    """Return the last equipment change affecting a challenge, if any."""
-    days = [
-        change.day
-        for change in profile.equipment_changes
-        if challenge in AFFECTED_BY[change.equipment]
-    ]
-    return max(days, default=None)
+def _change_for(
+    profile: HouseholdProfile, challenge: Challenge, settings: SeasonSettings, end: date
+) -> tuple[EquipmentChange | None, EquipmentChange | None]:
+    """Return the changes affecting a challenge up to a month's end.
+
+    First the latest one before the season (the reference starts on its day), then the
+    latest one inside the season up to ``end`` (the challenge waits for a new
+    reference: the ``short_reference_days`` days from the change).
+    """
+    before: EquipmentChange | None = None
+    inside: EquipmentChange | None = None
+    for change in profile.equipment_changes:
+        if challenge not in AFFECTED_BY[change.equipment] or change.day > end:
+            continue
+        if change.day < settings.start:
+            if before is None or change.day > before.day:
+                before = change
+        elif inside is None or change.day > inside.day:
+            inside = change
+    return before, inside
+
+
+def _change_note(change: EquipmentChange, effect: str) -> dict[str, Any]:
+    """Return the score-card description of an equipment change and its effect."""
+    return {
+        "kind": change.equipment.value,
+        "day": change.day.isoformat(),
+        "effect": effect,
+    }
 
 
 def score_household(
@@ -113,6 +137,15 @@ def score_household(
             model = fit_weather_model(reference.days, settings, peers.team_temperature)
             references[not_before] = (reference, model)
         return references[not_before]
+
+    post_change: dict[date, tuple[Reference, WeatherModel]] = {}
+
+    def post_change_for(change: date) -> tuple[Reference, WeatherModel]:
+        if change not in post_change:
+            reference = post_change_reference(household.days, settings, change)
+            model = fit_weather_model(reference.days, settings, peers.team_temperature)
+            post_change[change] = (reference, model)
+        return post_change[change]
 
     cards: list[ScoreCard] = []
     tallies: dict[str, dict[str, float]] = {}
@@ -149,14 +182,31 @@ def score_household(
                 data_quality=dict(quality),
             )
             cards.append(card)
-            change = _change_day(profile, challenge)
-            if (
-                change is not None
-                and change <= month_days[-1]
-                and change >= settings.start
-            ):
-                _no_points(card, "equipment_change")
-                continue
+            before, inside = _change_for(profile, challenge, settings, month_days[-1])
+            scored, scored_share = valid, share
+            if inside is not None:
+                # A change inside the season: the challenge waits for a new reference,
+                # the days from the change; only the days after it count.
+                reference, model = post_change_for(inside.day)
+                window_end = inside.day + timedelta(settings.short_reference_days - 1)
+                eligible = [day for day in month_days if day > window_end]
+                scored = [d for d in valid if d.day > window_end]
+                scored_share = len(scored) / len(eligible) if eligible else 0.0
+                needed = settings.valid_period_share * settings.short_reference_days
+                if not eligible or len(reference.days) < needed:
+                    card.reference = {
+                        "equipment_change": _change_note(inside, "excluded")
+                    }
+                    _no_points(card, "equipment_change")
+                    continue
+                card.data_quality |= {
+                    "valid_days": len(scored),
+                    "period_days": len(eligible),
+                    "valid_share": round(scored_share, 4),
+                }
+            else:
+                # A change before the season re-baselines the reference from its day.
+                reference, model = baseline_for(None if before is None else before.day)
             if (
                 challenge is not Challenge.SOBRIETY
                 and not profile.has_solar
@@ -164,14 +214,17 @@ def score_household(
             ):
                 _no_points(card, "no_solar")
                 continue
-            if share < settings.valid_period_share:
+            if scored_share < settings.valid_period_share:
                 _no_points(card, "insufficient_data")
                 continue
-            # A change before the season re-baselines the reference from the change day.
-            rebased = change if change is not None and change < settings.start else None
-            reference, model = baseline_for(rebased)
-            ref_days = reference.days_for(d.day for d in valid)
+            ref_days = reference.days_for(d.day for d in scored)
             card.reference = reference.describe() | {"days_used": len(ref_days)}
+            if inside is not None:
+                card.reference["equipment_change"] = _change_note(
+                    inside, "rebased_in_season"
+                )
+            elif before is not None:
+                card.reference["equipment_change"] = _change_note(before, "rebased")
             card.weather = model.describe()
             needed = settings.valid_period_share * settings.short_reference_days
             if not ref_days or (
@@ -181,7 +234,7 @@ def score_household(
                 continue
             data = _month_energy(
                 key,
-                valid=valid,
+                valid=scored,
                 reference=ref_days,
                 model=model,
                 settings=settings,

@@ -303,7 +303,9 @@ def _equipment_text(t: Translator, change: Mapping[str, Any]) -> str:
         return ""
     kind = str(change.get("kind"))
     label = f"equipment.kind.{kind}"
-    effect = "excluded" if change.get("effect") == "excluded" else "rebased"
+    effect = str(change.get("effect"))
+    if effect not in ("excluded", "rebased_in_season"):
+        effect = "rebased"
     return t(
         f"card.equipment.{effect}",
         day=day_text(change.get("day")),

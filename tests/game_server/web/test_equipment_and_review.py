@@ -243,5 +243,5 @@ async def test_excluded_card_names_the_change(
     await browser.get("/lang/en?next=/score")
     status, text = await browser.get("/score/sobriety/2026-11")
     assert status == 200
-    assert "Not counted from this month on: Electric car since 08/11/2026" in text
+    assert "Not counted yet: Electric car since 08/11/2026" in text
     assert "no usable day" not in text
