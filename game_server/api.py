@@ -507,6 +507,13 @@ async def get_score(request: web.Request) -> web.Response:
     return web.json_response(await service.player_score(user, season))
 
 
+async def get_catalogue(request: web.Request) -> web.Response:
+    """Return the action catalogue a player can declare from."""
+    user = await current_user(request)
+    service = service_of(request)
+    return web.json_response({"actions": await service.player_catalogue(user)})
+
+
 async def get_leaderboard(request: web.Request) -> web.Response:
     """Return the season's rankings (overall or of one challenge)."""
     await current_user(request)
@@ -726,6 +733,13 @@ ROUTES: tuple[Route, ...] = (
         errors=(401, 403, 404, 422),
     ),
     Route("GET", "/me/score", get_score, "My stored season score", errors=(401, 409)),
+    Route(
+        "GET",
+        "/catalogue",
+        get_catalogue,
+        "The actions I can declare, with what I already declared",
+        errors=(401,),
+    ),
     Route(
         "GET",
         "/leaderboard",

@@ -9,10 +9,11 @@ pass over a season, the leaderboard is ranked from what the collection holds.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from game_server.models import Season, User
+from game_server.models import ScoreEntry, Season, User
 from game_server.storage import Storage
 
 
@@ -45,7 +46,20 @@ async def player_score(storage: Storage, season: Season, user: User) -> dict[str
             for e in entries
         ],
         "computed": bool(entries),
+        "action_level": action_level(entries),
     }
+
+
+def action_level(entries: Iterable[ScoreEntry]) -> int:
+    """Return the highest action level a player's action cards record (0 = none)."""
+    levels = [0]
+    for entry in entries:
+        if entry.challenge != "actions":
+            continue
+        level = entry.card.get("factors", {}).get("level")
+        if isinstance(level, int) and not isinstance(level, bool):
+            levels.append(level)
+    return max(levels)
 
 
 async def leaderboard(

@@ -920,6 +920,39 @@ class GameService:
             )
         return action
 
+    async def player_catalogue(self, user: User) -> list[dict[str, Any]]:
+        """Return the enabled actions a player can declare, and what they declared.
+
+        ``declared`` is whether a one-off action is already declared this season
+        (declaring it again is refused); ``declared_this_week`` the same for a
+        recurring one (once a week).
+        """
+        season = await self.current_season()
+        since = season.start if season else None
+        declarations = await self.storage.list_action_declarations(user.id, start=since)
+        week = self.today().isocalendar()[:2]
+        done = {d.action_id for d in declarations}
+        done_this_week = {
+            d.action_id for d in declarations if d.day.isocalendar()[:2] == week
+        }
+        return [
+            {
+                "id": action.id,
+                "domain": action.domain,
+                "level": action.level,
+                "base_points": action.base_points,
+                "recurring": action.recurring,
+                "title": {"fr": action.title_fr, "en": action.title_en},
+                "declared": action.id in done,
+                "declared_this_week": action.id in done_this_week,
+            }
+            for action in sorted(
+                await self.storage.list_catalogue(),
+                key=lambda a: (a.level, a.domain, a.id),
+            )
+            if action.enabled
+        ]
+
     async def delete_catalogue_action(self, actor: User, action_id: str) -> None:
         """Remove an action from the catalogue (admin)."""
         self._require_admin(actor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,9 @@ import uuid
 from aiohttp.test_utils import TestClient, TestServer
 import pytest
 
+from game_server import scoring
 from game_server.app import SERVICE_KEY, Settings, create_app
-from game_server.models import Mode, User
+from game_server.models import Mode, ScoreEntry, User
 from game_server.services import GameService
 
 from .helpers import PASSWORD, add_season, clock, registration
@@ -417,3 +418,100 @@ async def test_chunked_oversized_body_refused(api: Api) -> None:
         "/api/v1/readings/2026-11-20", data=chunks(), headers=api.auth()
     )
     await expect_error(response, 413, "payload_too_large")
+
+
+def _by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return the catalogue's actions by id."""
+    return {action["id"]: action for action in body["actions"]}
+
+
+async def test_catalogue_lists_enabled_actions_and_declarations(api: Api) -> None:
+    """Every enabled action with both titles; declared ones are marked."""
+    response = await api.client.get("/api/v1/catalogue", headers=api.auth())
+    assert response.status == 200
+    actions = _by_id(await response.json())
+    stored = {a.id: a for a in await api.service.storage.list_catalogue()}
+    assert set(actions) == {i for i, a in stored.items() if a.enabled}
+    heating = actions["heating_19c"]
+    assert heating["title"] == {
+        "fr": stored["heating_19c"].title_fr,
+        "en": "Heat to 19 °C (15 °C when away)",
+    }
+    assert heating["recurring"] is True
+    assert (heating["declared"], heating["declared_this_week"]) == (False, False)
+    assert actions["tap_aerators"]["recurring"] is False
+
+    for action_id in ("heating_19c", "tap_aerators"):
+        declared = await api.client.post(
+            "/api/v1/actions",
+            json={"action_id": action_id, "date": "2026-11-23"},
+            headers=api.auth(),
+        )
+        assert declared.status == 201
+    actions = _by_id(
+        await (await api.client.get("/api/v1/catalogue", headers=api.auth())).json()
+    )
+    assert actions["heating_19c"]["declared_this_week"] is True
+    assert actions["tap_aerators"]["declared"] is True
+    assert actions["defrost_freezer"]["declared"] is False
+
+    await api.service.save_catalogue_action(
+        None, replace(stored["defrost_freezer"], enabled=False)
+    )
+    actions = _by_id(
+        await (await api.client.get("/api/v1/catalogue", headers=api.auth())).json()
+    )
+    assert "defrost_freezer" not in actions
+
+
+async def test_catalogue_needs_a_token(api: Api) -> None:
+    """Without a token the catalogue answers 401; the OpenAPI document lists it."""
+    response = await api.client.get("/api/v1/catalogue")
+    assert response.status == 401
+    doc = await (await api.client.get("/api/v1/openapi.json")).json()
+    assert "/api/v1/catalogue" in doc["paths"]
+
+
+def _entry(challenge: str, month: str, card: dict[str, Any]) -> ScoreEntry:
+    """Return a stored score entry."""
+    return ScoreEntry(
+        season_id="s",
+        user_id="u",
+        challenge=challenge,
+        month=month,
+        points=0,
+        card=card,
+    )
+
+
+def test_action_level_is_the_highest_on_action_cards() -> None:
+    """Level 2 in February beats level 1 in January; other challenges don't count."""
+    entries = [
+        _entry("actions", "2027-01", {"factors": {"level": 1}}),
+        _entry("actions", "2027-02", {"factors": {"level": 2}}),
+        _entry("sobriety", "2027-02", {"factors": {"level": 4}}),
+        _entry("actions", "2027-03", {"factors": {}}),
+    ]
+    assert scoring.action_level(entries) == 2
+    assert scoring.action_level([]) == 0
+
+
+async def test_score_carries_the_action_level(api: Api) -> None:
+    """``/me/score`` answers the level stored on the player's action cards."""
+    season = await api.service.require_season()
+    await api.service.storage.replace_scores(
+        season.id,
+        api.user.id,
+        [
+            ScoreEntry(
+                season_id=season.id,
+                user_id=api.user.id,
+                challenge="actions",
+                month="2026-11",
+                points=25.0,
+                card={"factors": {"level": 3, "lines": []}},
+            )
+        ],
+    )
+    score = await (await api.client.get("/api/v1/me/score", headers=api.auth())).json()
+    assert score["action_level"] == 3
