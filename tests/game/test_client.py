@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from custom_components.sunshare.game import (
+    CatalogueAction,
     DailyReading,
     GameAuthError,
     GameClient,
@@ -229,3 +230,30 @@ async def test_unreachable_server_is_a_connection_error(
         url = running.url
     with pytest.raises(GameConnectionError):
         await GameClient(session, url, "ssg_token").me()
+
+
+async def test_catalogue_titles_and_declarations(
+    server: RunningServer, client: GameClient
+) -> None:
+    """The catalogue comes with both titles; a declared one-off action is marked."""
+    today = datetime.now(UTC).date()
+    await server.add_season(today - timedelta(days=10), today + timedelta(days=60))
+    actions = {action.id: action for action in await client.catalogue()}
+    stored = {a.id: a for a in await server.service.storage.list_catalogue()}
+    assert set(actions) == {i for i, a in stored.items() if a.enabled}
+    aerators = actions["tap_aerators"]
+    assert (aerators.recurring, aerators.declared) == (False, False)
+    assert aerators.title("fr") == stored["tap_aerators"].title_fr
+    assert aerators.title("en-GB") == stored["tap_aerators"].title_en
+    assert aerators.title("de") == stored["tap_aerators"].title_en
+
+    await client.post_action("tap_aerators", _recent_day(1), None)
+    again = {action.id: action for action in await client.catalogue()}
+    assert again["tap_aerators"].declared is True
+    assert again["heating_19c"].declared is False
+
+
+def test_catalogue_action_without_titles_is_named_by_its_id() -> None:
+    """An action the server sends without any title shows its id."""
+    action = CatalogueAction.from_json({"id": "odd_one", "level": "2", "title": None})
+    assert (action.title("fr"), action.level, action.recurring) == ("odd_one", 2, False)

@@ -13,9 +13,10 @@ from .errors import (
     GameRateLimitedError,
     GameValidationError,
 )
-from .models import DailyReading, PeakEvent, ShedEvent
+from .models import CatalogueAction, DailyReading, PeakEvent, ShedEvent
 
 __all__ = [
+    "CatalogueAction",
     "DailyReading",
     "GameAuthError",
     "GameClient",

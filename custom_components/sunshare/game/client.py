@@ -14,7 +14,7 @@ from .errors import (
     GameRateLimitedError,
     GameValidationError,
 )
-from .models import DailyReading, PeakEvent, ShedEvent
+from .models import CatalogueAction, DailyReading, PeakEvent, ShedEvent
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -112,6 +112,14 @@ class GameClient:
             else data
         )
         return [PeakEvent.from_json(item) for item in items or []]
+
+    async def catalogue(self) -> list[CatalogueAction]:
+        """Return the actions the player can declare, with what they declared."""
+        data = await self._object("GET", "/catalogue")
+        items = data.get("actions")
+        if not isinstance(items, list):
+            raise GameError("Unexpected answer from /catalogue")
+        return [CatalogueAction.from_json(item) for item in items]
 
     async def put_reading(self, reading: DailyReading) -> None:
         """Send one day's energy (an idempotent upsert: re-sending replaces it)."""

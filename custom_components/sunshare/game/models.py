@@ -90,3 +90,44 @@ class PeakEvent:
             multiplier=float(data.get("multiplier", 3)),
             title=str(data.get("title") or data.get("note") or "Peak event"),
         )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogueAction:
+    """An action of the game's catalogue the player can declare."""
+
+    id: str
+    level: int
+    recurring: bool
+    """Declared once a week (else once a season)."""
+    titles: dict[str, str]
+    """Title by language (``fr``, ``en``)."""
+    declared: bool = False
+    """Already declared this season."""
+    declared_this_week: bool = False
+
+    def title(self, language: str) -> str:
+        """Return the title in a language, else in English, else the id."""
+        for key in (language, language.split("-", maxsplit=1)[0], "en"):
+            if text := self.titles.get(key):
+                return text
+        return self.id
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CatalogueAction:
+        """Build a catalogue action from the API's JSON."""
+        titles = data.get("title")
+        return cls(
+            id=str(data["id"]),
+            level=int(data.get("level") or 0),
+            recurring=bool(data.get("recurring")),
+            titles={
+                str(language): str(text)
+                for language, text in (
+                    titles if isinstance(titles, dict) else {}
+                ).items()
+                if text
+            },
+            declared=bool(data.get("declared")),
+            declared_this_week=bool(data.get("declared_this_week")),
+        )

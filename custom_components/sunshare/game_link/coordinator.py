@@ -1,4 +1,4 @@
-"""Poll the game server every 15 minutes: the player, their score and the peak events.
+"""Poll the game server every 15 minutes: the player, score, peak events, catalogue.
 
 A refused token becomes ``ConfigEntryAuthFailed`` (Home Assistant starts the reauth
 flow); an unreachable server becomes ``UpdateFailed``: the game entities go unavailable
@@ -17,6 +17,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from custom_components.sunshare.const import DOMAIN, LOGGER
 from custom_components.sunshare.game import (
+    CatalogueAction,
     GameAuthError,
     GameClient,
     GameError,
@@ -38,6 +39,8 @@ class GameData:
     """Season points (empty while the server has no season)."""
     leaderboard: dict[str, Any] = field(default_factory=dict)
     peak_events: list[PeakEvent] = field(default_factory=list)
+    catalogue: list[CatalogueAction] = field(default_factory=list)
+    """The actions the player can declare (empty while there is no season)."""
 
 
 class GameCoordinator(DataUpdateCoordinator[GameData]):
@@ -66,9 +69,11 @@ class GameCoordinator(DataUpdateCoordinator[GameData]):
             me = await self.client.me()
             score: dict[str, Any] = {}
             leaderboard: dict[str, Any] = {}
+            catalogue: list[CatalogueAction] = []
             if me.get("season"):
                 score = await self.client.score()
                 leaderboard = await self.client.leaderboard()
+                catalogue = await self.client.catalogue()
             events = await self.client.peak_events()
         except GameAuthError as err:
             raise ConfigEntryAuthFailed(
@@ -88,4 +93,10 @@ class GameCoordinator(DataUpdateCoordinator[GameData]):
         if not self.last_update_success:
             for listener in self.online_listeners:
                 listener()
-        return GameData(me=me, score=score, leaderboard=leaderboard, peak_events=events)
+        return GameData(
+            me=me,
+            score=score,
+            leaderboard=leaderboard,
+            peak_events=events,
+            catalogue=catalogue,
+        )

@@ -12,7 +12,6 @@ from homeassistant.core import (
     ServiceResponse,
     SupportsResponse,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.json import JsonValueType
@@ -21,9 +20,10 @@ import voluptuous as vol
 from custom_components.sunshare import kinds
 from custom_components.sunshare.config_flow import OPTIONS_FLOWS
 from custom_components.sunshare.const import DOMAIN, EntryKind
-from custom_components.sunshare.game import GameAuthError, GameClient, GameError
+from custom_components.sunshare.game import GameClient
 from custom_components.sunshare.service_target import target_entries, with_target
 
+from .actions import async_declare_action, async_setup_button, async_setup_select
 from .calendar import async_setup_calendar
 from .const import (
     ATTR_ACTION_ID,
@@ -141,28 +141,13 @@ def register_services(hass: HomeAssistant) -> None:
         )
         results: list[JsonValueType] = []
         for entry in entries:
-            try:
-                delivered = await entry.runtime_data.uploader.async_declare_action(
-                    call.data[ATTR_ACTION_ID],
-                    call.data[ATTR_DATE],
-                    call.data.get(ATTR_EVIDENCE),
-                )
-            except GameAuthError as err:
-                entry.async_start_reauth(hass)
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="game_auth_failed",
-                    translation_placeholders={"url": entry.data[CONF_URL]},
-                ) from err
-            except GameError as err:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="game_action_refused",
-                    translation_placeholders={
-                        "action_id": call.data[ATTR_ACTION_ID],
-                        "message": str(err),
-                    },
-                ) from err
+            delivered = await async_declare_action(
+                hass,
+                entry,
+                call.data[ATTR_ACTION_ID],
+                call.data[ATTR_DATE],
+                call.data.get(ATTR_EVIDENCE),
+            )
             results.append(
                 {
                     "config_entry_id": entry.entry_id,
@@ -188,6 +173,8 @@ kinds.register(
             Platform.SENSOR: async_setup_sensors,
             Platform.CALENDAR: async_setup_calendar,
             Platform.EVENT: async_setup_event,
+            Platform.SELECT: async_setup_select,
+            Platform.BUTTON: async_setup_button,
         },
         diagnostics=async_diagnostics,
         register_services=register_services,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -21,6 +22,10 @@ class GameRuntimeData:
     client: GameClient
     coordinator: GameCoordinator
     uploader: Uploader
+    selected_action: str | None = None
+    """Catalogue id chosen in the action select, declared by the button."""
+    selection_listeners: list[Callable[[], None]] = field(default_factory=list)
+    """Called when the button clears the selection (the select writes its state)."""
 
 
 type GameConfigEntry = ConfigEntry[GameRuntimeData]

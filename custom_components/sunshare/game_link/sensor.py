@@ -157,6 +157,12 @@ SENSORS: tuple[GameSensorDescription, ...] = (
         value_fn=month_points("piggy_bank"),
     ),
     GameSensorDescription(
+        key="action_level",
+        translation_key="game_action_level",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.score.get("action_level"),
+    ),
+    GameSensorDescription(
         key="data_quality",
         translation_key="game_data_quality",
         device_class=SensorDeviceClass.ENUM,

@@ -1,0 +1,199 @@
+"""The action select, the declare button and the action level, on the real game server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.select import (
+    ATTR_OPTION,
+    ATTR_OPTIONS,
+    DOMAIN as SELECT_DOMAIN,
+    SERVICE_SELECT_OPTION,
+)
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sunshare.game import CatalogueAction
+from custom_components.sunshare.game_link.actions import ActionSelect, action_labels
+from game_server.models import ScoreEntry, Season, User
+from tests.game.server import RunningServer
+
+NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
+
+
+@pytest.fixture(autouse=True)
+async def paris(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Run in Europe/Paris on 23 November 2026 at 10:00."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    freezer.move_to(NOW)
+
+
+@pytest.fixture
+async def season(game_server: RunningServer, player: User) -> Season:
+    """Create a season that started three weeks ago."""
+    return await game_server.add_season(
+        NOW.date() - timedelta(days=23), NOW.date() + timedelta(days=120)
+    )
+
+
+def _entity_id(hass: HomeAssistant, platform: str, suffix: str) -> str:
+    """Return the entity id of a game entity by its unique id suffix."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        platform, "sunshare", f"game01_{suffix}"
+    )
+    assert entity_id is not None, suffix
+    return entity_id
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[str, str]:
+    """Set the entry up; return the select's and the button's entity ids."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return (
+        _entity_id(hass, SELECT_DOMAIN, "action"),
+        _entity_id(hass, BUTTON_DOMAIN, "declare_action"),
+    )
+
+
+async def _titles(server: RunningServer) -> dict[str, tuple[str, str]]:
+    """Return the stored catalogue's (French, English) titles by id."""
+    return {
+        a.id: (a.title_fr, a.title_en)
+        for a in await server.service.storage.list_catalogue()
+        if a.enabled
+    }
+
+
+async def test_select_then_press_declares_the_action(
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    player: User,
+    season: Season,
+) -> None:
+    """The catalogue's English titles are the options; the button declares today."""
+    select_id, button_id = await _setup(hass, game_entry)
+    titles = await _titles(game_server)
+    options = hass.states.get(select_id).attributes[ATTR_OPTIONS]
+    assert sorted(options) == sorted(en for _fr, en in titles.values())
+    assert hass.states.get(select_id).state == STATE_UNKNOWN
+
+    aerators = titles["tap_aerators"][1]
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: select_id, ATTR_OPTION: aerators},
+        blocking=True,
+    )
+    assert hass.states.get(select_id).state == aerators
+
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: button_id}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    declared = await game_server.service.storage.list_action_declarations(player.id)
+    assert [(d.action_id, d.day) for d in declared] == [
+        ("tap_aerators", date(2026, 11, 23))
+    ]
+    # The selection is cleared so that a second press does not declare it again.
+    assert hass.states.get(select_id).state == STATE_UNKNOWN
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: button_id}, blocking=True
+        )
+    assert err.value.translation_key == "game_no_action_selected"
+
+    # Choosing it again: the server refuses a one-off action declared twice.
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: select_id, ATTR_OPTION: aerators},
+        blocking=True,
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: button_id}, blocking=True
+        )
+    assert err.value.translation_key == "game_action_refused"
+    assert len(await game_server.service.storage.list_action_declarations()) == 1
+
+
+async def test_french_titles(
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    season: Season,
+) -> None:
+    """With Home Assistant in French, the options are the French titles."""
+    hass.config.language = "fr"
+    select_id, _button_id = await _setup(hass, game_entry)
+    titles = await _titles(game_server)
+    options = hass.states.get(select_id).attributes[ATTR_OPTIONS]
+    assert sorted(options) == sorted(fr for fr, _en in titles.values())
+
+
+async def test_unknown_option_is_refused(
+    hass: HomeAssistant, game_entry: MockConfigEntry, season: Season
+) -> None:
+    """A label that is not in the catalogue (it changed meanwhile) is refused."""
+    select_id, _button_id = await _setup(hass, game_entry)
+    entity = hass.data["domain_entities"][SELECT_DOMAIN][select_id]
+    assert isinstance(entity, ActionSelect)
+    with pytest.raises(ServiceValidationError) as err:
+        await entity.async_select_option("Paint the roof white")
+    assert err.value.translation_key == "game_action_unknown"
+    assert hass.states.get(select_id).state == STATE_UNKNOWN
+
+
+async def test_no_season_no_options(
+    hass: HomeAssistant, game_entry: MockConfigEntry
+) -> None:
+    """Without a season there is nothing to declare."""
+    select_id, _button_id = await _setup(hass, game_entry)
+    assert hass.states.get(select_id).attributes[ATTR_OPTIONS] == []
+
+
+async def test_action_level_sensor(
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    player: User,
+    season: Season,
+) -> None:
+    """The level is the highest one on the player's stored action cards."""
+    card: dict[str, Any] = {"factors": {"level": 2, "lines": []}}
+    await game_server.service.storage.replace_scores(
+        season.id,
+        player.id,
+        [
+            ScoreEntry(
+                season_id=season.id,
+                user_id=player.id,
+                challenge="actions",
+                month="2026-11",
+                points=40.0,
+                card=card,
+            )
+        ],
+    )
+    await _setup(hass, game_entry)
+    level = hass.states.get(_entity_id(hass, "sensor", "action_level"))
+    assert level.state == "2"
+    assert level.attributes["friendly_name"] == "Sunshare game (Alice) Action level"
+
+
+def test_labels_stay_unique() -> None:
+    """Two actions with the same title get their ids appended."""
+    twins = [
+        CatalogueAction(id="a1", level=1, recurring=False, titles={"en": "Same"}),
+        CatalogueAction(id="a2", level=1, recurring=False, titles={"en": "Same"}),
+        CatalogueAction(id="b", level=2, recurring=True, titles={"en": "Other"}),
+    ]
+    assert list(action_labels(twins, "en")) == ["Same (a1)", "Same (a2)", "Other"]
