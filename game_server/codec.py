@@ -33,8 +33,18 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode_value(value: Any) -> Any:
     """Return the JSON-ready form of one value."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(key): encode_value(item) for key, item in value.items()}
+    if kind is list:
+        return [encode_value(item) for item in value]
     if isinstance(value, Enum):
         return value.value
     if value is None or isinstance(value, (bool, int, float, str)):

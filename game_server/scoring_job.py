@@ -785,7 +785,7 @@ class ScoringJob:
         first = history_start(season)
         ids = [user.id for user in users]
         readings = await self.storage.readings_by_user(
-            ids, first, season.end, slots=slots
+            ids, first, season.end, slots=slots, stamps=False
         )
         simplified = [u.id for u in users if u.mode is models.Mode.SIMPLIFIED]
         indexes: dict[str, list[models.MeterIndex]] = {}

@@ -151,6 +151,85 @@ class EventScore:
         }
 
 
+def _local_minutes(start: datetime, minutes: int) -> list[datetime]:
+    """Return each minute of an interval in Paris time.
+
+    Without a clock change inside the interval, Paris wall time advances like UTC, so one
+    conversion is enough; otherwise every minute is converted.
+    """
+    first = start.astimezone(PARIS)
+    last = (start + minutes * MINUTE).astimezone(PARIS)
+    if first.utcoffset() == last.utcoffset():
+        return [first + n * MINUTE for n in range(minutes)]
+    return [(start + n * MINUTE).astimezone(PARIS) for n in range(minutes)]
+
+
+class _Baselines:
+    """The slot baselines ``B_s`` of one household, computed once per day and slot."""
+
+    def __init__(
+        self,
+        days: Mapping[date, DayData],
+        event_days: set[date],
+        settings: SeasonSettings,
+    ) -> None:
+        """Look up ``days``, skipping ``event_days``."""
+        self._days = days
+        self._event_days = event_days
+        self._settings = settings
+        self._candidates: dict[date, list[Sequence[float | None]]] = {}
+        self._values: dict[tuple[date, int], float | None] = {}
+
+    def _candidates_of(self, day: date) -> list[Sequence[float | None]]:
+        """Return the slots of the same-type days without events, latest first.
+
+        Only the 70 days before ``day`` are looked at (ten weeks, as ``slot_baseline``).
+        """
+        found = self._candidates.get(day)
+        if found is None:
+            weekend = day.weekday() >= 5
+            found = []
+            candidate = day
+            for _ in range(70):
+                candidate -= timedelta(days=1)
+                data = self._days.get(candidate)
+                if (
+                    data is not None
+                    and data.import_slots is not None
+                    and (candidate.weekday() >= 5) == weekend
+                    and candidate not in self._event_days
+                ):
+                    found.append(data.import_slots)
+            self._candidates[day] = found
+        return found
+
+    def get(self, day: date, slot: int) -> float | None:
+        """Return B_s like ``slot_baseline``, from the cached same-type days."""
+        key = (day, slot)
+        if key in self._values:
+            return self._values[key]
+        wanted = self._settings.baseline_days
+        values: list[float] = []
+        for slots in self._candidates_of(day):
+            if len(values) >= wanted:
+                break
+            if slot < len(slots) and (value := slots[slot]) is not None:
+                values.append(value)
+        result = sum(values) / len(values) if values else None
+        self._values[key] = result
+        return result
+
+
+def _window_multiplier(local: datetime, windows: Sequence[PeakWindow]) -> bool:
+    """Return whether a Paris-time minute falls in one of the season's peak windows."""
+    return any(
+        local.month in window.months
+        and local.weekday() in window.weekdays
+        and window.start <= local.time() < window.end
+        for window in windows
+    )
+
+
 def score_events(
     events: Sequence[SheddingEvent],
     days: Mapping[date, DayData],
@@ -167,12 +246,18 @@ def score_events(
             item.end.astimezone(PARIS).date(),
         }
     }
+    baselines = _Baselines(days, event_days, settings)
     minutes_used: dict[date, int] = {}
     all_peaks = tuple(settings.peak_events) + tuple(peak_events)
     scores: list[EventScore] = []
     for item in merged:
         minutes = int((item.end - item.start) / MINUTE)
-        energies = [item.power_at(item.start + n * MINUTE) / 60 for n in range(minutes)]
+        moments = [item.start + n * MINUTE for n in range(minutes)]
+        powers = [(e.start, e.end, shed_power_kw(e)) for e in item.events]
+        energies = [
+            sum(kw for start, end, kw in powers if start <= minute < end) / 60
+            for minute in moments
+        ]
         score = EventScore(
             start=item.start,
             end=item.end,
@@ -184,12 +269,14 @@ def score_events(
         if minutes < 15 or score.raw_kwh < 0.1:
             score.ignored = "under 15 minutes or 0.1 kWh"
             continue
+        local_minutes = _local_minutes(item.start, minutes)
         # Cap each half-hour slot's shed energy by the drop below its baseline.
         per_slot: dict[tuple[date, int], list[int]] = {}
-        for n in range(minutes):
-            per_slot.setdefault(_slot_of(item.start + n * MINUTE), []).append(n)
+        for n, local in enumerate(local_minutes):
+            slot_key = (local.date(), local.hour * 2 + local.minute // 30)
+            per_slot.setdefault(slot_key, []).append(n)
         for (day, slot), indexes in per_slot.items():
-            baseline = slot_baseline(day, slot, days, event_days, settings)
+            baseline = baselines.get(day, slot)
             actual = _actual(days, day, slot)
             if baseline is None or actual is None:
                 continue
@@ -203,28 +290,30 @@ def score_events(
                     f"slot {day.isoformat()}#{slot} capped to baseline drop {cap:.3f} kWh"
                 )
         weighted = 0.0
-        for n in range(minutes):
-            minute = item.start + n * MINUTE
-            local_day = minute.astimezone(PARIS).date()
-            if minutes_used.get(local_day, 0) >= settings.max_shedding_minutes_per_day:
+        limit = settings.max_shedding_minutes_per_day
+        for n, (minute, local) in enumerate(zip(moments, local_minutes, strict=True)):
+            local_day = local.date()
+            if minutes_used.get(local_day, 0) >= limit:
                 if "daily 4 h limit reached" not in score.notes:
                     score.notes.append("daily 4 h limit reached")
                 continue
             minutes_used[local_day] = minutes_used.get(local_day, 0) + 1
             duration_factor = 2.0 if n >= 60 else 1.0
-            peak = peak_multiplier(minute, settings.peak_windows, all_peaks)
+            peak = 1.0
+            for event in all_peaks:
+                if event.start <= minute < event.end:
+                    peak = max(peak, event.multiplier)
+            if _window_multiplier(local, settings.peak_windows):
+                peak = max(peak, 3.0)
             weighted += energies[n] * duration_factor * peak
         score.weighted_kwh = weighted
-        score.rebound_kwh = _rebound(item.end, days, event_days, settings)
+        score.rebound_kwh = _rebound(item.end, days, baselines)
         score.points = max(0.0, 10 * weighted - 10 * score.rebound_kwh)
     return scores
 
 
 def _rebound(
-    end: datetime,
-    days: Mapping[date, DayData],
-    event_days: set[date],
-    settings: SeasonSettings,
+    end: datetime, days: Mapping[date, DayData], baselines: _Baselines
 ) -> float:
     """Return the energy above baseline in the 2 hours (4 slots) after an event."""
     local = end.astimezone(PARIS)
@@ -234,7 +323,7 @@ def _rebound(
     for n in range(4):
         moment = first + timedelta(minutes=30 * n)
         day, slot = _slot_of(moment)
-        baseline = slot_baseline(day, slot, days, event_days, settings)
+        baseline = baselines.get(day, slot)
         actual = _actual(days, day, slot)
         if baseline is not None and actual is not None:
             rebound += max(0.0, actual - baseline)

@@ -193,6 +193,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     SCORES,
 )
 _SLOT_FIELDS = frozenset({"import_slots", "export_slots"})
+_STAMP_FIELDS = frozenset({"updated_at"})
 EXPORT_FORMAT = "sunshare-game-export"
 EXPORT_VERSION = 1
 
@@ -387,11 +388,13 @@ class Storage(ABC):
         end: date | None = None,
         *,
         slots: bool = True,
+        stamps: bool = True,
     ) -> dict[str, list[models.DailyReading]]:
         """Return several households' readings between two days, by user then day.
 
         ``slots=False`` leaves the half-hours out (not read, ``None``): the day totals
-        of a whole season are then cheap to read.
+        of a whole season are then cheap to read. ``stamps=False`` does not read
+        ``updated_at`` (it is then the time of the read), which the scoring never uses.
         """
 
     @abstractmethod
@@ -852,13 +855,17 @@ class RecordStorage(Storage):
         end: date | None = None,
         *,
         slots: bool = True,
+        stamps: bool = True,
     ) -> dict[str, list[models.DailyReading]]:
         """Return several households' readings between two days, by user then day."""
+        exclude = frozenset() if slots else _SLOT_FIELDS
+        if not stamps:
+            exclude |= _STAMP_FIELDS
         found = await self._many(
             READINGS,
             models.DailyReading,
             Range("day", start, end),
-            exclude=frozenset() if slots else _SLOT_FIELDS,
+            exclude=exclude,
             first=BY_USER,
             user_id=AnyOf(tuple(user_ids)),
         )

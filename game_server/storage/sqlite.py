@@ -345,7 +345,7 @@ class SQLiteStorage(RecordStorage):
             f"INSERT INTO {_quote(coll.name)} ({', '.join(map(_quote, cols))}) "  # noqa: S608
             f"VALUES ({', '.join('?' for _ in cols)})"
         )
-        params = [tuple(self._to_row(coll, rec)[c] for c in cols) for rec in records]
+        params = [tuple(self._to_row(coll, rec).values()) for rec in records]
         try:
             with self.conn:
                 self.conn.execute("BEGIN")
@@ -522,10 +522,7 @@ class SQLiteStorage(RecordStorage):
                     )
                 self.conn.executemany(
                     insert,
-                    [
-                        tuple(self._to_row(coll, rec)[c] for c in cols)
-                        for rec in records
-                    ],
+                    [tuple(self._to_row(coll, rec).values()) for rec in records],
                 )
         except sqlite3.IntegrityError as err:
             message = str(err)

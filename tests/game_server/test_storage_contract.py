@@ -7,7 +7,7 @@ and against a real server when ``SUNSHARE_TEST_MONGODB_URI`` is set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 import itertools
 import os
@@ -467,6 +467,13 @@ async def test_bulk_reads_of_several_households(storage: Storage) -> None:
     assert all(
         r.import_slots is None and r.export_slots is None for r in totals[alice.id]
     )
+    # Without the stamps, everything but ``updated_at`` is what was stored.
+    stored = await storage.list_readings(alice.id)
+    unstamped = (await storage.readings_by_user([alice.id], stamps=False))[alice.id]
+    assert [
+        replace(reading, updated_at=original.updated_at)
+        for reading, original in zip(unstamped, stored, strict=True)
+    ] == stored
 
     enedis = await storage.enedis_readings_by_user(ids, start, end)
     for user_id in ids:
