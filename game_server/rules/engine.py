@@ -182,6 +182,13 @@ def score_household(
                 data_quality=dict(quality),
             )
             cards.append(card)
+            if challenge is Challenge.PIGGY_BANK:
+                # The month's tally is kept for everyone, with or without points.
+                card.factors.update(
+                    credit_kwh=round(credit, 3),
+                    debit_kwh=round(debit, 3),
+                    balance_kwh=round(credit - debit, 3),
+                )
             before, inside = _change_for(profile, challenge, settings, month_days[-1])
             scored, scored_share = valid, share
             if inside is not None:

@@ -309,3 +309,15 @@ def test_scores_become_final_after_seven_days() -> None:
     )
     assert not _card(result, Challenge.SOBRIETY, "2027-01").provisional
     assert _card(result, Challenge.SOBRIETY, "2027-02").provisional
+
+
+def test_piggy_bank_tally_for_households_without_solar() -> None:
+    """No points without solar, but the month's tally: debit 9 × 31 = 279 kWh."""
+    days = _days(date(2026, 1, 1), 90, import_kwh=10)
+    days |= _days(SEASON.start, 31, import_kwh=9)
+    household = HouseholdInput(profile=HouseholdProfile(), days=days)
+    result = score_household(household, SEASON, PeerAggregates(), as_of=END_OF_JANUARY)
+    piggy = _card(result, Challenge.PIGGY_BANK)
+    assert (piggy.eligible, piggy.reason) == (False, "no_solar")
+    assert piggy.factors == {"credit_kwh": 0, "debit_kwh": 279, "balance_kwh": -279}
+    assert result.piggy_bank["2027-01"]["balance"] == pytest.approx(-279)

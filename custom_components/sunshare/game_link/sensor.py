@@ -17,7 +17,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -124,6 +124,16 @@ def month_points(challenge: str) -> Callable[[GameData], float | None]:
     return points
 
 
+def piggy_bank_balance(data: GameData) -> float | None:
+    """Return this month's piggy-bank balance (kWh exported − imported), if scored."""
+    month = dt_util.now().strftime("%Y-%m")
+    for entry in data.score.get("months", []):
+        if entry.get("challenge") == "piggy_bank" and entry.get("month") == month:
+            balance = (entry.get("card") or {}).get("factors", {}).get("balance_kwh")
+            return None if balance is None else float(balance)
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class GameSensorDescription(SensorEntityDescription):
     """A game link sensor and how it reads the coordinator's data."""
@@ -155,6 +165,15 @@ SENSORS: tuple[GameSensorDescription, ...] = (
         native_unit_of_measurement=POINTS,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=month_points("piggy_bank"),
+    ),
+    GameSensorDescription(
+        key="piggy_bank_balance",
+        translation_key="game_piggy_bank_balance",
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        device_class=SensorDeviceClass.ENERGY,
+        # No state class: the balance restarts every month and can go negative; a
+        # long-term statistic of it would mislead.
+        value_fn=piggy_bank_balance,
     ),
     GameSensorDescription(
         key="action_level",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
@@ -160,15 +159,14 @@ async def test_no_season_no_options(
     assert hass.states.get(select_id).attributes[ATTR_OPTIONS] == []
 
 
-async def test_action_level_sensor(
+async def test_action_level_and_piggy_bank_balance(
     hass: HomeAssistant,
     game_entry: MockConfigEntry,
     game_server: RunningServer,
     player: User,
     season: Season,
 ) -> None:
-    """The level is the highest one on the player's stored action cards."""
-    card: dict[str, Any] = {"factors": {"level": 2, "lines": []}}
+    """The level and this month's piggy-bank balance come from the stored cards."""
     await game_server.service.storage.replace_scores(
         season.id,
         player.id,
@@ -179,14 +177,40 @@ async def test_action_level_sensor(
                 challenge="actions",
                 month="2026-11",
                 points=40.0,
-                card=card,
-            )
+                card={"factors": {"level": 2, "lines": []}},
+            ),
+            ScoreEntry(
+                season_id=season.id,
+                user_id=player.id,
+                challenge="piggy_bank",
+                month="2026-11",
+                points=0.0,
+                card={
+                    "reason": "no_solar",
+                    "factors": {
+                        "credit_kwh": 0,
+                        "debit_kwh": 12.3,
+                        "balance_kwh": -12.3,
+                    },
+                },
+            ),
+            ScoreEntry(
+                season_id=season.id,
+                user_id=player.id,
+                challenge="piggy_bank",
+                month="2026-10",
+                points=0.0,
+                card={"factors": {"balance_kwh": 99.0}},
+            ),
         ],
     )
     await _setup(hass, game_entry)
     level = hass.states.get(_entity_id(hass, "sensor", "action_level"))
     assert level.state == "2"
     assert level.attributes["friendly_name"] == "Sunshare game (Alice) Action level"
+    balance = hass.states.get(_entity_id(hass, "sensor", "piggy_bank_balance"))
+    assert balance.state == "-12.3"
+    assert balance.attributes["unit_of_measurement"] == "kWh"
 
 
 def test_labels_stay_unique() -> None:
