@@ -36,7 +36,7 @@ async def seed_demo(service: GameService, seed: int = 2026) -> bool:
         return False
     rng = random.Random(seed)
     today = service.today()
-    start = today - timedelta(days=DEMO_DAYS - 1)
+    start = today - timedelta(days=DEMO_DAYS)
     admin = await service.register(
         Registration(username="admin", password=DEMO_PASSWORD, display_name="Admin"),
         role=Role.ADMIN,
@@ -84,8 +84,11 @@ async def seed_demo(service: GameService, seed: int = 2026) -> bool:
 async def _seed_household(
     service: GameService, rng: random.Random, user: User, catalogue: set[str]
 ) -> None:
-    """Give a household 60 days of readings (or weekly indexes), events and actions."""
-    first = service.today() - timedelta(days=DEMO_DAYS - 1)
+    """Give a household 60 complete days of readings (or indexes), events and actions.
+
+    The last day is yesterday: today is not over (and its evening peak may be ahead).
+    """
+    first = service.today() - timedelta(days=DEMO_DAYS)
     base = rng.uniform(8, 22) * (1.6 if user.electric_heating else 1.0)
     index = rng.uniform(5000, 40000)
     for offset in range(DEMO_DAYS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import subprocess
@@ -128,3 +129,21 @@ def test_server_options() -> None:
         True,
     )
     assert build_parser().parse_args([]).port == 8099
+
+
+@pytest.mark.parametrize("hour", [0, 6, 17, 23])
+async def test_demo_seeds_whatever_the_hour(tmp_path: Path, hour: int) -> None:
+    """Seeded days end yesterday: no reading of an unfinished day, no future event."""
+    now = datetime(2026, 11, 23, hour, 30, tzinfo=UTC)
+    storage = SQLiteStorage(tmp_path / "sunshare.db")
+    await storage.open()
+    try:
+        service = GameService(storage, lambda: now)
+        await service.seed_catalogue()
+        assert await seed_demo(service)
+        today = service.today()
+        readings = await storage.list_readings()
+        assert max(r.day for r in readings) == today - timedelta(days=1)
+        assert all(e.end <= now for e in await storage.list_shedding_events())
+    finally:
+        await storage.close()
