@@ -204,11 +204,38 @@ class LinkyFlowMixin(ConfigFlow):
             f"{discovery_info.serial_number or device}"
         )
         self._abort_if_unique_id_configured()
+        if moved := await self._async_moved_meter(device):
+            return moved
         self._linky_port = device
         self.context["title_placeholders"] = {
             "name": discovery_info.description or device
         }
         return await self.async_step_linky_usb()
+
+    async def _async_moved_meter(self, device: str) -> ConfigFlowResult | None:
+        """Move a configured meter whose dongle came back on another port.
+
+        A serial port that no longer exists is the sign of a dongle plugged back in
+        elsewhere (``/dev/ttyUSB0`` becoming ``/dev/ttyUSB1``): when the meter of such an
+        entry answers on ``device``, the entry takes the new port and reloads.
+        """
+        for entry in self._async_current_entries(include_ignore=False):
+            port = entry.data.get(CONF_PORT)
+            if (
+                entry.data.get(CONF_KIND) != EntryKind.LINKY.value
+                or not isinstance(port, str)
+                or "://" in port
+                or await self.hass.async_add_executor_job(os.path.exists, port)
+            ):
+                continue
+            frame, _error = await async_test_line(device, entry.data[CONF_MODE])
+            if frame is not None and frame.address == entry.unique_id:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={CONF_PORT: device},
+                    reason="linky_port_updated",
+                )
+        return None
 
     async def async_step_linky_usb(
         self, user_input: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 import serialx
 from serialx import SerialPortInfo
 
@@ -212,6 +213,50 @@ async def test_usb_discovery_of_a_configured_port(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_usb_rediscovery_on_a_new_port(
+    hass: HomeAssistant, pty: Pty, tmp_path: Path
+) -> None:
+    """A meter whose old port is gone and that answers on the new one is moved there."""
+    entry = linky_entry(str(tmp_path / "ttyUSB0"), mode="standard")
+    entry.add_to_hass(hass)
+    other = linky_entry(
+        str(tmp_path / "ttyUSB7"), address="000000000000", mode="standard"
+    )
+    other.add_to_hass(hass)
+    network = linky_entry("socket://192.0.2.1:3333", address="111111111111")
+    network.add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, unique_id="relay", data={"kind": "relay", "chip": "demo"}
+    ).add_to_hass(hass)
+    async with meter(pty, standard_frame):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=usb_info(str(pty.link))
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "linky_port_updated"
+    assert entry.data["port"] == str(pty.link)
+    assert other.data["port"] == str(tmp_path / "ttyUSB7")
+    assert network.data["port"] == "socket://192.0.2.1:3333"
+    await unload_all(hass)
+
+
+async def test_usb_discovery_keeps_entries_whose_port_exists(
+    hass: HomeAssistant, pty: Pty, tmp_path: Path
+) -> None:
+    """An entry whose port still exists is not probed: the dongle is offered as new."""
+    present = tmp_path / "ttyUSB0"
+    present.touch()
+    entry = linky_entry(str(present), mode="standard")
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=usb_info(str(pty.link))
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "linky_usb"
+    assert entry.data["port"] == str(present)
 
 
 async def test_reconfigure(hass: HomeAssistant, pty: Pty, tmp_path: Path) -> None:
