@@ -158,6 +158,10 @@ class Simulator:
         self._yesterday_max: dict[str, tuple[int, datetime]] = {}
         self._day = self.clock.date()
         self._last_interval = 1.0
+        self._voltage_period: datetime | None = None
+        self._voltage_sums: list[int] = []
+        self._voltage_count = 0
+        self._voltage_means: list[int] | None = None
         for register, start_wh in (
             ("BASE", 12_345_678),
             ("HC", 8_123_456),
@@ -488,8 +492,9 @@ class Simulator:
                 ),
             ]
         mean = self.clock.replace(minute=self.clock.minute // 10 * 10, second=0)
+        averages = self._mean_voltages(mean, voltages)
         groups += [
-            (f"UMOY{n}", f"{voltages[n - 1]:03d}", format_timestamp(mean))
+            (f"UMOY{n}", f"{averages[n - 1]:03d}", format_timestamp(mean))
             for n in phases
         ]
         stge = self._stge(supplier_index, sinsts, injected > 0, color, tomorrow)
@@ -525,6 +530,28 @@ class Simulator:
             blocks = ["00004001"]
         blocks += ["NONUTILE"] * (11 - len(blocks))
         return " ".join(blocks)
+
+    def _mean_voltages(self, period: datetime, voltages: list[int]) -> list[int]:
+        """Return UMOY: the mean voltages of the last complete 10-minute period.
+
+        Like a real meter, the value only changes when a period ends; before the first
+        one ends, the current voltages stand in.
+        """
+        period = period.replace(microsecond=0)
+        if period != self._voltage_period:
+            if self._voltage_count:
+                self._voltage_means = [
+                    round(total / self._voltage_count) for total in self._voltage_sums
+                ]
+            self._voltage_period = period
+            self._voltage_sums = [0] * len(voltages)
+            self._voltage_count = 0
+        self._voltage_sums = [
+            total + volts
+            for total, volts in zip(self._voltage_sums, voltages, strict=True)
+        ]
+        self._voltage_count += 1
+        return self._voltage_means or voltages
 
     def _stge(
         self,
