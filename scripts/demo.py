@@ -285,6 +285,8 @@ async def run(args: argparse.Namespace) -> None:
             "--skip-pip",
         ],
         logs / "home_assistant.log",
+        # A development setting: the GPIO forms offer the simulated backend.
+        env={"SUNSHARE_DEVELOPMENT": "1"},
     )
     processes = [game, meter, hass]
     try:
@@ -357,22 +359,16 @@ async def configure_energy_dashboard(client: HomeAssistantClient) -> None:
         await asyncio.sleep(1)
     if "import" not in found:
         raise SystemExit("the Linky meter's index sensor did not appear")
+    # One grid connection (Home Assistant 2026.10's unified grid format): the
+    # Linky meter's import index and, for a producer, its export index.
     sources: list[dict[str, Any]] = [
         {
             "type": "grid",
-            "flow_from": [
-                {"stat_energy_from": found["import"], "stat_cost": None,
-                 "entity_energy_price": None, "number_energy_price": None}
-            ],
-            "flow_to": [
-                {"stat_energy_to": found["export"], "stat_compensation": None,
-                 "entity_energy_price": None, "number_energy_price": None}
-            ]
-            if "export" in found
-            else [],
+            "stat_energy_from": found["import"],
+            "stat_energy_to": found.get("export"),
             "cost_adjustment_day": 0,
         }
-    ]  # fmt: skip
+    ]
     if "solar" in found:
         sources.append({"type": "solar", "stat_energy_from": found["solar"]})
     await client.websocket({"type": "energy/save_prefs", "energy_sources": sources})

@@ -13,7 +13,10 @@ import pytest
 
 import custom_components.sunshare  # noqa: F401
 
-pytest_plugins = ["tests.fakes.clock"]  # the ``clock`` and ``session`` fixtures
+pytest_plugins = [
+    "tests.fakes.clock",  # the ``clock`` and ``session`` fixtures
+    "tests.deprecation_watch",  # fails tests during which Home Assistant reports us
+]
 
 # The Home Assistant test plugin turns SQLAlchemy's statement echo on; it floods the output.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

@@ -10,12 +10,15 @@ for setup errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+import os
 from typing import Any, Final, NoReturn
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import selector
-import voluptuous as vol
+
+from custom_components.sunshare.validation import vol
 
 from .const import DOMAIN, LOGGER
 from .gpio import (
@@ -34,6 +37,7 @@ CONF_BACKEND: Final = "backend"
 CONF_CHIP: Final = "chip"
 CONF_LINE: Final = "line"
 CHIP_AUTO: Final = "auto"
+DEVELOPMENT_ENV: Final = "SUNSHARE_DEVELOPMENT"
 MAX_LINE: Final = 511
 
 
@@ -117,8 +121,22 @@ def unique_id(data: dict[str, Any]) -> str:
     )
 
 
+def simulated_offered(entry_data: Mapping[str, Any] | None = None) -> bool:
+    """Return whether forms offer the simulated backend.
+
+    It switches nothing, so a real relay or buzzer set to it would silently do nothing:
+    it is offered only in a development setting (``SUNSHARE_DEVELOPMENT=1`` in Home
+    Assistant's environment, as the demo and the tests run it), and when reconfiguring
+    an entry that already uses it.
+    """
+    return os.environ.get(DEVELOPMENT_ENV) == "1" or (
+        entry_data is not None
+        and entry_data.get(CONF_BACKEND) == BackendKind.SIMULATED.value
+    )
+
+
 def backend_options(show_simulated: bool) -> list[str]:
-    """Return the backends offered in a form (simulated only in advanced mode)."""
+    """Return the backends offered in a form (simulated only in development)."""
     options = [BackendKind.GPIOD.value, BackendKind.RPI_GPIO.value]
     if show_simulated:
         options.append(BackendKind.SIMULATED.value)

@@ -14,7 +14,8 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
-import voluptuous as vol
+
+from custom_components.sunshare.validation import vol
 
 from .const import CONF_KIND, DOMAIN, EntryKind
 
@@ -26,7 +27,7 @@ TARGET_SCHEMA: Final[dict[vol.Marker, Any]] = {
 }
 
 
-def with_target(schema: dict[vol.Marker, Any]) -> vol.All:
+def with_target(schema: dict[vol.Marker, Any]) -> vol.All[Any]:
     """Return a service schema with a target (entry or entities) plus ``schema``."""
     return vol.All(
         vol.Schema({**TARGET_SCHEMA, **schema}),

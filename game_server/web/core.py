@@ -89,7 +89,7 @@ class Page:
     address: str
     https: bool
     user: User | None = None
-    form: MultiDictProxy[str | bytes | web.FileField] | None = None
+    form: MultiDictProxy[str | bytes | bytearray | web.FileField] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -25,7 +25,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy.data import async_get_manager
-from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
@@ -49,8 +48,10 @@ from custom_components.sunshare.teleinfo.models import Mode
 from custom_components.sunshare.teleinfo.simulator import Simulator
 from game_server.scoring_job import job_for
 from tests.game.server import RunningServer, running_game_server
+from tests.integration.energy_prefs import preferences
 from tests.integration.game_link.conftest import signed_in_entry
 from tests.integration.linky.conftest import entity_id, linky_entry, send
+from tests.integration.statistics import metadata
 from tests.teleinfo.tic_bytes import STANDARD_ADDRESS
 from tests.teleinfo.tic_line import Pty, until
 
@@ -133,41 +134,16 @@ async def _import_day(hass: HomeAssistant, statistic_id: str, end_wh: float) -> 
         {"start": start + timedelta(hours=n), "sum": first + (n + 1) * WH_PER_HOUR}
         for n in range(hours)
     ]
-    metadata: Any = {
-        "mean_type": StatisticMeanType.NONE,
-        "has_sum": True,
-        "name": "Linky index",
-        "source": "recorder",
-        "statistic_id": statistic_id,
-        "unit_of_measurement": "Wh",
-    }
-    async_import_statistics(hass, metadata, rows)
+    async_import_statistics(
+        hass, metadata(statistic_id, "Wh", name="Linky index"), rows
+    )
     await async_wait_recording_done(hass)
 
 
 async def _use_as_grid_import(hass: HomeAssistant, statistic_id: str) -> None:
     """Configure the Energy dashboard's grid consumption with a statistic."""
     manager = await async_get_manager(hass)
-    await manager.async_update(
-        {
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": statistic_id,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "flow_to": [],
-                    "cost_adjustment_day": 0.0,
-                }
-            ],
-            "device_consumption": [],
-        }
-    )
+    await manager.async_update(preferences([statistic_id]))
 
 
 async def test_meter_and_relay_data_are_scored_and_shown(

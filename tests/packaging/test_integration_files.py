@@ -71,16 +71,22 @@ def test_manifest_required_values(manifest: dict[str, Any]) -> None:
     assert "home-assistant.io/integrations" not in manifest["documentation"]
 
 
-def test_manifest_requirements_are_pinned(manifest: dict[str, Any]) -> None:
-    """Every requirement is pinned exactly and matches requirements.txt."""
-    pins = {
-        line.split("==")[0].lower(): line.strip()
+def test_manifest_requirements_are_compatible_ranges(manifest: dict[str, Any]) -> None:
+    """Every requirement is a bounded range (>=tested,<next major) as in requirements.txt.
+
+    Home Assistant core pins some of the same packages (serialx for its own teleinfo
+    integration): an exact pin of ours would conflict with the release's pin.
+    """
+    ranges = {
+        re.split(r"[<>=!~]", line)[0].lower(): line.strip()
         for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
+        if line.strip() and not line.startswith("#")
     }
     for requirement in manifest["requirements"]:
-        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][A-Za-z0-9.]*", requirement)
-        assert pins[requirement.split("==")[0].lower()] == requirement
+        assert re.fullmatch(
+            r"[A-Za-z0-9_.\-]+>=[0-9][A-Za-z0-9.]*,<[0-9]+", requirement
+        ), requirement
+        assert ranges[re.split(r"[<>=]", requirement)[0].lower()] == requirement
 
 
 def test_manifest_declares_every_integration_imported(manifest: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.helpers import selector
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, EntryKind
 from custom_components.sunshare.gpio import BackendKind
@@ -17,8 +16,10 @@ from custom_components.sunshare.gpio_entry import (
     async_test_line,
     line_data,
     line_fields,
+    simulated_offered,
     unique_id,
 )
+from custom_components.sunshare.validation import vol
 
 from .const import CONF_ACTIVE_LEVEL, CONF_NAME
 
@@ -78,7 +79,7 @@ class BuzzerFlowMixin(ConfigFlow):
             errors["base"] = error
         return self.async_show_form(
             step_id="buzzer",
-            data_schema=buzzer_schema(user_input or {}, self.show_advanced_options),
+            data_schema=buzzer_schema(user_input or {}, simulated_offered()),
             errors=errors,
         )
 
@@ -111,7 +112,7 @@ class BuzzerFlowMixin(ConfigFlow):
         return self.async_show_form(
             step_id="reconfigure_buzzer",
             data_schema=buzzer_schema(
-                user_input or dict(entry.data), self.show_advanced_options
+                user_input or dict(entry.data), simulated_offered(entry.data)
             ),
             errors=errors,
         )

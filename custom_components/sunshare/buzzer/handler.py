@@ -6,7 +6,6 @@ from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
-import voluptuous as vol
 
 from custom_components.sunshare import kinds
 from custom_components.sunshare.const import DOMAIN, EntryKind
@@ -19,6 +18,7 @@ from custom_components.sunshare.gpio_entry import (
     raise_setup_error,
 )
 from custom_components.sunshare.service_target import target_entries, with_target
+from custom_components.sunshare.validation import vol
 
 from .const import (
     ALARM_PATTERN,

@@ -41,7 +41,7 @@ from .const import (
     STALE_DAYS,
     Direction,
 )
-from .statistics import StatisticsWriter
+from .statistics import StatisticsNotStoredError, StatisticsWriter
 from .store import EnedisState, EnedisStore
 
 if TYPE_CHECKING:
@@ -87,8 +87,8 @@ def auth_failed(err: EnedisAuthError) -> ConfigEntryAuthFailed:
     )
 
 
-def update_failed(err: EnedisError) -> UpdateFailed:
-    """Return the update failure of any other library error."""
+def update_failed(err: EnedisError | StatisticsNotStoredError) -> UpdateFailed:
+    """Return the update failure of any other library or recorder error."""
     return UpdateFailed(
         translation_domain=DOMAIN,
         translation_key="enedis_update_failed",
@@ -192,7 +192,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisState]):
             except EnedisAuthError as err:
                 self.last_error = str(err)
                 raise auth_failed(err) from err
-            except EnedisError as err:
+            except (EnedisError, StatisticsNotStoredError) as err:
                 self.last_error = str(err)
                 wait = ERROR_RETRY_INTERVAL
                 if isinstance(err, EnedisRateLimitedError) and err.retry_after:

@@ -14,7 +14,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, EntryKind
 from custom_components.sunshare.enedis import (
@@ -27,6 +26,7 @@ from custom_components.sunshare.enedis import (
     Measure,
     normalize_prm,
 )
+from custom_components.sunshare.validation import vol
 
 from .api import create_client
 from .const import CONF_GATEWAY, CONF_PRM, CONF_TOKEN, CONF_URL

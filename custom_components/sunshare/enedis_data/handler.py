@@ -13,11 +13,11 @@ from homeassistant.core import (
     SupportsResponse,
 )
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
-import voluptuous as vol
 
 from custom_components.sunshare import kinds
 from custom_components.sunshare.const import DOMAIN, EntryKind
 from custom_components.sunshare.service_target import target_entries, with_target
+from custom_components.sunshare.validation import vol
 
 from .api import base_url, create_client
 from .backfill import Backfill

@@ -5,7 +5,10 @@ Statistic ids are ``sunshare:<prm>_consumption`` and ``sunshare:<prm>_production
 hour on and the sum of the row before it (in the recorder's executor), merges the new
 days with :func:`~custom_components.sunshare.enedis.hourly.recompute_days` and rewrites
 every row from the first changed hour on: a late day shifts the following sums, and a
-re-import of the same data writes nothing.
+re-import of the same data writes nothing. An import returns once the recorder has
+stored its rows (read back through the public statistics API, at most
+``STORE_TIMEOUT``), so the next import never reads stale rows and a stuck recorder
+fails the import instead of hanging the entry's setup.
 
 Metadata: ``mean_type`` is ``StatisticMeanType.NONE`` (Home Assistant 2025.4+; older
 versions get ``has_mean: False`` instead);
@@ -17,9 +20,11 @@ declares it (2025.11+, required from 2026.11) — older versions store the metad
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Final, cast
+import math
+import time
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.components.recorder import models as recorder_models
 from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
@@ -28,13 +33,14 @@ from homeassistant.components.recorder.statistics import (
     get_last_statistics,
     statistics_during_period,
 )
-from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 
+from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.enedis.hourly import (
     DayEnergy,
     HourRow,
@@ -43,6 +49,9 @@ from custom_components.sunshare.enedis.hourly import (
 )
 
 from .const import STATISTICS_SOURCE, Direction
+
+if TYPE_CHECKING:
+    from homeassistant.components.recorder.core import Recorder
 
 SUPPORTS_UNIT_CLASS: Final = "unit_class" in getattr(
     StatisticMetaData, "__annotations__", {}
@@ -53,6 +62,10 @@ _MEAN_TYPE: Final = getattr(recorder_models, "StatisticMeanType", None)
 
 _LOOKBACK: Final = (timedelta(days=8), timedelta(days=400), timedelta(days=20 * 366))
 """Growing windows searched for the last row before an import."""
+STORE_TIMEOUT: Final = 120.0
+"""Seconds an import waits for the recorder to store its rows before failing."""
+_FIRST_POLL: Final = 0.02
+_MAX_POLL: Final = 1.0
 
 
 def statistic_id(prm: str, direction: Direction) -> str:
@@ -76,6 +89,18 @@ def statistic_metadata(prm: str, direction: Direction) -> StatisticMetaData:
     if SUPPORTS_UNIT_CLASS:  # pragma: no cover - Home Assistant 2025.11+
         meta["unit_class"] = EnergyConverter.UNIT_CLASS
     return cast("StatisticMetaData", meta)
+
+
+class StatisticsNotStoredError(HomeAssistantError):
+    """The recorder did not store imported statistics within ``STORE_TIMEOUT``."""
+
+    def __init__(self, stat_id: str) -> None:
+        """Name the statistic that was not stored."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="enedis_statistics_not_stored",
+            translation_placeholders={"statistic_id": stat_id},
+        )
 
 
 def _row(raw: Mapping[str, Any]) -> HourRow:
@@ -107,6 +132,40 @@ def read_rows_from(
         if before:
             return [_row(raw) for raw in after], _row(before[-1]).sum_wh
     return [_row(raw) for raw in after], 0.0
+
+
+def rows_stored(hass: HomeAssistant, stat_id: str, rows: Sequence[HourRow]) -> bool:
+    """Return whether the recorder holds exactly ``rows`` from the first on (executor)."""
+    stored = statistics_during_period(
+        hass, rows[0].start, None, {stat_id}, "hour", None, {"state", "sum"}
+    ).get(stat_id, [])
+    if len(stored) < len(rows):
+        return False
+    return all(
+        _row(raw).start == row.start
+        and math.isclose(_row(raw).energy_wh, row.energy_wh, abs_tol=1e-6)
+        and math.isclose(_row(raw).sum_wh, row.sum_wh, abs_tol=1e-6)
+        for raw, row in zip(stored, rows, strict=False)
+    )
+
+
+def wait_rows_stored(
+    hass: HomeAssistant, stat_id: str, rows: Sequence[HourRow], timeout: float
+) -> bool:
+    """Poll until the recorder holds ``rows``; False after ``timeout`` s (executor).
+
+    The import is a task in the recorder's queue; the public statistics API is the
+    only way to see that it ran. Polling happens in the executor, with the thread's
+    own sleep, so it neither blocks the event loop nor depends on the loop's clock.
+    """
+    deadline = time.monotonic() + timeout
+    delay = _FIRST_POLL
+    while not rows_stored(hass, stat_id, rows):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, _MAX_POLL)
+    return True
 
 
 class StatisticsWriter:
@@ -143,12 +202,19 @@ class StatisticsWriter:
                     for row in rows
                 ],
             )
-            # The next import reads these rows back: wait until the recorder thread
-            # has processed the import (its queue is FIFO). Recorder's own
-            # async_block_till_done returns at once when the import task has left
-            # the queue but is still running, which would race with the next read.
-            done = asyncio.Event()
-            recorder.queue_task(SynchronizeTask(done))
-            await done.wait()
+            # The next import reads these rows back: wait until the recorder has
+            # stored them (read through the public statistics API), so that imports
+            # never race. A recorder that never catches up fails this import after
+            # STORE_TIMEOUT instead of hanging the caller (entry setup included).
+            await self._async_wait_stored(recorder, stat_id, rows)
         self.rows_written += len(rows)
         return len(rows)
+
+    async def _async_wait_stored(
+        self, recorder: Recorder, stat_id: str, rows: Sequence[HourRow]
+    ) -> None:
+        """Return once the recorder holds ``rows``; raise after ``STORE_TIMEOUT``."""
+        if not await recorder.async_add_executor_job(
+            wait_rows_stored, self._hass, stat_id, rows, STORE_TIMEOUT
+        ):
+            raise StatisticsNotStoredError(stat_id)

@@ -18,7 +18,7 @@ mean (the rules fall back).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import math
@@ -85,6 +85,25 @@ class EnergySources:
         }
 
 
+def grid_statistics(source: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return the import and export statistic ids of one grid source of the prefs.
+
+    Two formats exist. Home Assistant before 2026.10 kept every grid meter in one
+    source, ``{"type": "grid", "flow_from": [...], "flow_to": [...]}``; from 2026.10
+    on each grid connection is its own source, ``{"type": "grid",
+    "stat_energy_from": ..., "stat_energy_to": ...}``, either of which may be None
+    (export-only or power-only connections), and stored preferences are migrated to it.
+    """
+    if "flow_from" in source or "flow_to" in source:
+        return (
+            [flow["stat_energy_from"] for flow in source.get("flow_from") or []],
+            [flow["stat_energy_to"] for flow in source.get("flow_to") or []],
+        )
+    imports = [source["stat_energy_from"]] if source.get("stat_energy_from") else []
+    exports = [source["stat_energy_to"]] if source.get("stat_energy_to") else []
+    return imports, exports
+
+
 async def async_sources_from_energy_dashboard(hass: HomeAssistant) -> EnergySources:
     """Return the energy flows configured in the Energy dashboard."""
     manager = await async_get_manager(hass)
@@ -97,8 +116,9 @@ async def async_sources_from_energy_dashboard(hass: HomeAssistant) -> EnergySour
     sources: list[dict[str, Any]] = list(prefs.get("energy_sources", []))
     for source in sources:
         if source["type"] == "grid":
-            grid_import += [flow["stat_energy_from"] for flow in source["flow_from"]]
-            grid_export += [flow["stat_energy_to"] for flow in source["flow_to"]]
+            imports, exports = grid_statistics(source)
+            grid_import += imports
+            grid_export += exports
         elif source["type"] == "solar":
             solar.append(source["stat_energy_from"])
         elif source["type"] == "battery":

@@ -64,6 +64,11 @@ class PeakEventEntity(GameEntity, EventEntity):
         self.async_on_remove(self._cancel_timers)
         self._check_peaks()
 
+    async def async_will_remove_from_hass(self) -> None:
+        """Save what was announced and started now: a reload reads it at once."""
+        await self._store.async_save(self._data())
+        await super().async_will_remove_from_hass()
+
     @callback
     def _cancel_timers(self) -> None:
         """Cancel the timers of peak starts."""

@@ -20,10 +20,10 @@ from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import SelectOptionDict
-import voluptuous as vol
 from yarl import URL
 
 from custom_components.sunshare.const import CONF_KIND, DOMAIN, LOGGER, EntryKind
+from custom_components.sunshare.entry_updates import async_update_and_abort
 from custom_components.sunshare.game import (
     GameAuthError,
     GameClient,
@@ -31,6 +31,7 @@ from custom_components.sunshare.game import (
     GameError,
     GameRateLimitedError,
 )
+from custom_components.sunshare.validation import vol
 
 from .const import (
     CONF_BATTERY_CHARGE,
@@ -198,8 +199,11 @@ class GameFlowMixin(ConfigFlow):
                 if str(player["id"]) != entry.data[CONF_PLAYER_ID]:
                     await async_drop_token(client)
                     return self.async_abort(reason="game_wrong_player")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: client.token}
+                return async_update_and_abort(
+                    self,
+                    entry,
+                    data_updates={CONF_TOKEN: client.token},
+                    reason="reauth_successful",
                 )
         return self.async_show_form(
             step_id="game_reauth_confirm",
@@ -297,11 +301,11 @@ class GameOptionsFlow(OptionsFlow):
             ): selector.EntitySelector(
                 selector.EntitySelectorConfig(
                     filter=[
-                        selector.EntityFilterSelectorConfig(
-                            domain="sensor",
-                            device_class=SensorDeviceClass.TEMPERATURE,
-                        ),
-                        selector.EntityFilterSelectorConfig(domain="weather"),
+                        {
+                            "domain": "sensor",
+                            "device_class": SensorDeviceClass.TEMPERATURE,
+                        },
+                        {"domain": "weather"},
                     ]
                 )
             ),

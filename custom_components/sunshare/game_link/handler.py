@@ -15,13 +15,14 @@ from homeassistant.core import (
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.json import JsonValueType
-import voluptuous as vol
 
 from custom_components.sunshare import kinds
 from custom_components.sunshare.config_flow import OPTIONS_FLOWS
 from custom_components.sunshare.const import DOMAIN, EntryKind
+from custom_components.sunshare.entry_updates import async_reload_on_change
 from custom_components.sunshare.game import GameClient
 from custom_components.sunshare.service_target import target_entries, with_target
+from custom_components.sunshare.validation import vol
 
 from .actions import async_declare_action, async_setup_button, async_setup_select
 from .calendar import async_setup_calendar
@@ -76,12 +77,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: GameConfigEntry) -> None
     coordinator.online_listeners.append(uploader.async_server_back)
     uploader.async_start()
     entry.async_on_unload(uploader.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: GameConfigEntry) -> None:
-    """Reload the entry when its options change (other energy sources)."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    # Other energy sources (options) or a new token (reauth) reload the entry.
+    async_reload_on_change(hass, entry)
 
 
 async def async_diagnostics(

@@ -17,14 +17,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import serialx
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, EntryKind
+from custom_components.sunshare.entry_updates import async_update_and_abort
 from custom_components.sunshare.teleinfo.models import Frame
 from custom_components.sunshare.teleinfo.transport import (
     TeleinfoLinkError,
     read_first_frame,
 )
+from custom_components.sunshare.validation import vol
 
 from .const import (
     CONF_INDEX_INTERVAL,
@@ -230,7 +231,9 @@ class LinkyFlowMixin(ConfigFlow):
                 continue
             frame, _error = await async_test_line(device, entry.data[CONF_MODE])
             if frame is not None and frame.address == entry.unique_id:
-                return self.async_update_reload_and_abort(
+                # The entry's update listener reloads it on the new port.
+                return async_update_and_abort(
+                    self,
                     entry,
                     data_updates={CONF_PORT: device},
                     reason="linky_port_updated",
@@ -271,8 +274,11 @@ class LinkyFlowMixin(ConfigFlow):
                 if frame is not None and frame.address is not None:
                     await self.async_set_unique_id(frame.address)
                     self._abort_if_unique_id_mismatch(reason="linky_wrong_meter")
-                    return self.async_update_reload_and_abort(
-                        entry, data_updates={CONF_PORT: port, CONF_MODE: mode}
+                    return async_update_and_abort(
+                        self,
+                        entry,
+                        data_updates={CONF_PORT: port, CONF_MODE: mode},
+                        reason="reconfigure_successful",
                     )
                 errors["base"] = error or "linky_no_frame"
         ports = await async_list_ports(self.hass)

@@ -13,6 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from custom_components.sunshare import kinds
 from custom_components.sunshare.config_flow import OPTIONS_FLOWS
 from custom_components.sunshare.const import EntryKind
+from custom_components.sunshare.entry_updates import async_reload_on_change
 
 from .binary_sensor import async_setup_binary_sensors
 from .flow import options_flow
@@ -41,7 +42,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> Non
     runtime = LinkyRuntime(hass, entry, str(entry.unique_id))
     runtime.known_labels |= registered_labels(hass, entry)
     entry.runtime_data = runtime
-    entry.async_on_unload(entry.add_update_listener(async_options_updated))
+    async_reload_on_change(hass, entry, async_options_updated)
 
     async def stop_reading(event: Event) -> None:
         """Close the line when Home Assistant stops."""

@@ -7,7 +7,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers import selector
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, EntryKind
 from custom_components.sunshare.gpio import BackendKind
@@ -18,8 +17,10 @@ from custom_components.sunshare.gpio_entry import (
     async_test_line,
     line_data,
     line_fields,
+    simulated_offered,
     unique_id,
 )
+from custom_components.sunshare.validation import vol
 
 from .const import (
     CONF_DEBOUNCE,
@@ -117,7 +118,7 @@ class PulseMeterFlowMixin(ConfigFlow):
             errors["base"] = error
         return self.async_show_form(
             step_id="pulse_meter",
-            data_schema=_schema(user_input or {}, self.show_advanced_options),
+            data_schema=_schema(user_input or {}, simulated_offered()),
             errors=errors,
         )
 
@@ -147,12 +148,10 @@ class PulseMeterFlowMixin(ConfigFlow):
                     entry, unique_id=new_id, title=_title(data), data=data
                 )
             errors["base"] = error
-        show_simulated = (
-            self.show_advanced_options
-            or entry.data.get(CONF_BACKEND) == BackendKind.SIMULATED.value
-        )
         return self.async_show_form(
             step_id="reconfigure_pulse_meter",
-            data_schema=_schema(user_input or dict(entry.data), show_simulated),
+            data_schema=_schema(
+                user_input or dict(entry.data), simulated_offered(entry.data)
+            ),
             errors=errors,
         )

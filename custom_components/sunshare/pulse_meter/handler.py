@@ -8,7 +8,6 @@ from typing import Any
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from custom_components.sunshare import kinds
 from custom_components.sunshare.const import DOMAIN, EntryKind
@@ -29,6 +28,7 @@ from custom_components.sunshare.gpio_entry import (
     raise_setup_error,
 )
 from custom_components.sunshare.service_target import target_entries, with_target
+from custom_components.sunshare.validation import vol
 
 from .const import (
     ATTR_TOTAL,

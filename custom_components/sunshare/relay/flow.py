@@ -7,9 +7,9 @@ from typing import Any
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers import selector
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, EntryKind
+from custom_components.sunshare.entry_updates import async_update_and_abort
 from custom_components.sunshare.gpio import BackendKind
 from custom_components.sunshare.gpio_entry import (
     CONF_BACKEND,
@@ -18,8 +18,10 @@ from custom_components.sunshare.gpio_entry import (
     async_test_line,
     line_data,
     line_fields,
+    simulated_offered,
     unique_id,
 )
+from custom_components.sunshare.validation import vol
 
 from .const import (
     CONF_ACTIVE_LEVEL,
@@ -141,7 +143,7 @@ class RelayFlowMixin(ConfigFlow):
                     )
                 errors["base"] = error
         schema = {
-            **device_schema(user_input or {}, self.show_advanced_options),
+            **device_schema(user_input or {}, simulated_offered()),
             **_max_duration_field(
                 (user_input or {}).get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION_MIN)
             ),
@@ -178,14 +180,21 @@ class RelayFlowMixin(ConfigFlow):
                     own_line=new_id == entry.unique_id,
                 )
                 if error is None:
-                    return self.async_update_reload_and_abort(
-                        entry, unique_id=new_id, title=data[CONF_NAME], data=data
+                    return async_update_and_abort(
+                        self,
+                        entry,
+                        unique_id=new_id,
+                        title=data[CONF_NAME],
+                        data=data,
+                        reason="reconfigure_successful",
                     )
                 errors["base"] = error
         defaults = user_input or dict(entry.data)
         return self.async_show_form(
             step_id="reconfigure_relay",
-            data_schema=vol.Schema(device_schema(defaults, self.show_advanced_options)),
+            data_schema=vol.Schema(
+                device_schema(defaults, simulated_offered(entry.data))
+            ),
             errors=errors,
         )
 

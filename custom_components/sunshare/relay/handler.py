@@ -9,11 +9,11 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from custom_components.sunshare import kinds
 from custom_components.sunshare.config_flow import OPTIONS_FLOWS
 from custom_components.sunshare.const import DOMAIN, EntryKind
+from custom_components.sunshare.entry_updates import async_reload_on_change
 from custom_components.sunshare.gpio import BackendKind, GpioError, OutputConfig
 from custom_components.sunshare.gpio_entry import (
     CONF_BACKEND,
@@ -23,6 +23,7 @@ from custom_components.sunshare.gpio_entry import (
     raise_setup_error,
 )
 from custom_components.sunshare.service_target import target_entries, with_target
+from custom_components.sunshare.validation import vol
 
 from .const import (
     ATTR_DURATION,
@@ -97,14 +98,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RelayConfigEntry) -> Non
         await shedder.async_stop_for_shutdown()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, on_stop))
-    options = dict(entry.options)
-
-    async def on_update(hass: HomeAssistant, entry: RelayConfigEntry) -> None:
-        """Reload the entry when its options change (reconfigure reloads by itself)."""
-        if dict(entry.options) != options:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    entry.async_on_unload(entry.add_update_listener(on_update))
+    # New options or a reconfigured line reload the entry (ending a shedding).
+    async_reload_on_change(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RelayConfigEntry) -> None:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 import logging
 import time
-from typing import Any
+from typing import Any, Final
+from urllib.parse import unquote_plus
 
 import serialx
 
@@ -320,9 +321,36 @@ async def switch_baudrate(
     return await open_line(url, baudrate)
 
 
+SECRET_URL_PARAMETERS: Final = frozenset({"key", "password", "noise_psk"})
+"""Query parameters of serial URLs that carry secrets (serialx's network backends)."""
+_URL_IGNORED: Final = str.maketrans("", "", "\t\r\n")
+"""Characters ``urlsplit`` deletes before parsing a URL."""
+
+
 def redact(url: str) -> str:
-    """Return a URL without its credentials, for logs."""
-    return serialx.redact_uri(url)
+    """Return a serial URL with its password and secret parameters hidden, for logs.
+
+    Device paths come back unchanged; in ``socket://user:secret@host:port?key=…`` the
+    password and each secret parameter become ``REDACTED``, the rest stays as typed.
+    """
+    rest, hash_sign, fragment = url.partition("#")
+    base, question, query = rest.partition("?")
+    scheme, sep, location = base.partition("://")
+    if sep and "@" in location.split("/", 1)[0]:
+        userinfo, _, host = location.partition("@")
+        user, colon, _password = userinfo.partition(":")
+        base = f"{scheme}://{user}{colon and ':REDACTED'}@{host}"
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            name = unquote_plus(pair.partition("=")[0].translate(_URL_IGNORED))
+            pairs.append(
+                f"{pair.partition('=')[0]}=REDACTED"
+                if name in SECRET_URL_PARAMETERS
+                else pair
+            )
+        query = "&".join(pairs)
+    return f"{base}{question}{query}{hash_sign}{fragment}"
 
 
 async def read_first_frame(

@@ -14,10 +14,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import voluptuous as vol
 
 from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.gpio import SimulatedChip
+from custom_components.sunshare.validation import vol
 
 from .conftest import ENTRY_ID, LINE
 from .test_alarm import SIREN
@@ -144,7 +144,7 @@ async def test_setup_errors(
 async def buzzer_form(hass: HomeAssistant) -> str:
     """Open the flow, pick the buzzer in the menu, return the flow id."""
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
+        DOMAIN, context={"source": SOURCE_USER}
     )
     assert "buzzer" in result["menu_options"]
     result = await hass.config_entries.flow.async_configure(
@@ -234,7 +234,7 @@ async def test_reconfigure(
     MockConfigEntry(
         domain=DOMAIN, data={"kind": "relay"}, unique_id="gpio:simulated:sim0:6"
     ).add_to_hass(hass)
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure_buzzer"
     # Same line (held by this entry): accepted.
     result = await hass.config_entries.flow.async_configure(
@@ -244,7 +244,7 @@ async def test_reconfigure(
     await hass.async_block_till_done()
     assert mock_entry.title == "Kitchen buzzer"
 
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     chip.claim_external(5)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**USER_INPUT, "line": 5}
@@ -260,7 +260,7 @@ async def test_reconfigure(
     assert chip.consumer(5) == "sunshare"
     assert chip.consumer(LINE) is None
 
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**USER_INPUT, "line": 6}
     )

@@ -9,7 +9,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
-from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -25,6 +24,7 @@ from custom_components.sunshare.game import GameClient
 from custom_components.sunshare.game_link.flow import async_drop_token, normalize_url
 from game_server.models import User
 from tests.game.server import PASSWORD, RunningServer, running_game_server
+from tests.integration.statistics import metadata
 
 from .conftest import signed_in_entry
 
@@ -235,14 +235,7 @@ async def test_options_hand_picked_statistics(
     ):
         async_import_statistics(
             hass,
-            {
-                "mean_type": StatisticMeanType.NONE,
-                "has_sum": True,
-                "name": name,
-                "source": "recorder",
-                "statistic_id": statistic_id,
-                "unit_of_measurement": unit,
-            },
+            metadata(statistic_id, unit, name=name),
             [{"start": start, "state": 1.0, "sum": 1.0}],
         )
     await async_wait_recording_done(hass)

@@ -8,11 +8,7 @@ from typing import Any
 
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.recorder.db_schema import StatisticsShortTerm
-from homeassistant.components.recorder.models import (
-    StatisticData,
-    StatisticMeanType,
-    StatisticMetaData,
-)
+from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
@@ -26,7 +22,15 @@ from custom_components.sunshare.game_link.energy import (
     async_daily_reading,
     async_sources_from_energy_dashboard,
     day_bounds,
+    grid_statistics,
 )
+from tests.integration.energy_prefs import (
+    STORE_KEY,
+    UNIFIED_GRID,
+    preferences,
+    stored_preferences,
+)
+from tests.integration.statistics import metadata
 
 IMPORT = "sensor.grid_import"
 EXPORT = "sensor.grid_export"
@@ -49,19 +53,6 @@ async def paris(hass: HomeAssistant) -> None:
     await hass.config.async_set_time_zone("Europe/Paris")
 
 
-def _metadata(statistic_id: str, unit: str = "kWh", *, sum_: bool = True) -> Any:
-    """Return the metadata of an energy (sum) or temperature (mean) statistic."""
-    metadata: StatisticMetaData = {
-        "mean_type": StatisticMeanType.NONE if sum_ else StatisticMeanType.ARITHMETIC,
-        "has_sum": sum_,
-        "name": statistic_id,
-        "source": "recorder",
-        "statistic_id": statistic_id,
-        "unit_of_measurement": unit,
-    }
-    return metadata
-
-
 def _sums(
     start: datetime, step: timedelta, changes: Iterable[float]
 ) -> list[StatisticData]:
@@ -80,7 +71,7 @@ def _hourly(hass: HomeAssistant, statistic_id: str, day: date, per_hour: float) 
     hours = int((end - start) / timedelta(hours=1))
     async_import_statistics(
         hass,
-        _metadata(statistic_id),
+        metadata(statistic_id),
         _sums(start, timedelta(hours=1), [per_hour] * hours),
     )
 
@@ -92,7 +83,7 @@ def _five_minutes(
     start, end = day_bounds(day)
     count = int((end - start) / timedelta(minutes=5))
     get_instance(hass).async_import_statistics(
-        _metadata(statistic_id),
+        metadata(statistic_id),
         _sums(start, timedelta(minutes=5), [value(i) for i in range(count)]),
         StatisticsShortTerm,
     )
@@ -174,7 +165,7 @@ async def test_partial_five_minute_rows_do_not_make_slots(hass: HomeAssistant) -
     start, _ = day_bounds(day)
     _hourly(hass, IMPORT, day, 0.5)
     get_instance(hass).async_import_statistics(
-        _metadata(IMPORT),
+        metadata(IMPORT),
         _sums(start, timedelta(minutes=5), [0.01] * 200),
         StatisticsShortTerm,
     )
@@ -202,7 +193,7 @@ async def test_outdoor_temperature_mean(hass: HomeAssistant) -> None:
     _hourly(hass, IMPORT, day, 0.5)
     async_import_statistics(
         hass,
-        _metadata(TEMPERATURE, "°C", sum_=False),
+        metadata(TEMPERATURE, "°C", sum_=False),
         [
             {"start": start + timedelta(hours=hour), "mean": float(hour % 4)}
             for hour in range(24)
@@ -219,52 +210,73 @@ async def test_outdoor_temperature_mean(hass: HomeAssistant) -> None:
     assert reading.as_json()["t_mean_c"] == pytest.approx(1.5)
 
 
+@pytest.mark.parametrize("unified", [False, True], ids=["legacy", "unified"])
+async def test_sources_from_stored_preferences(
+    hass: HomeAssistant, hass_storage: dict[str, Any], unified: bool
+) -> None:
+    """Preferences stored in either format (an upgrading user's) are read.
+
+    Home Assistant 2026.10+ migrates a stored legacy grid source to one source per
+    connection when it loads the store; older releases read either as it is.
+    """
+    prefs = preferences(
+        [IMPORT, "sensor.grid_import_offpeak"],
+        [EXPORT],
+        solar=[SOLAR],
+        battery=[(BATTERY_IN, BATTERY_OUT)],
+        unified=unified,
+    )
+    hass_storage[STORE_KEY] = stored_preferences(prefs, unified=unified)
+
+    sources = await async_sources_from_energy_dashboard(hass)
+
+    assert sources == EnergySources(
+        grid_import=(IMPORT, "sensor.grid_import_offpeak"),
+        grid_export=(EXPORT,),
+        solar=(SOLAR,),
+        battery_charge=(BATTERY_IN,),
+        battery_discharge=(BATTERY_OUT,),
+    )
+    manager = await async_get_manager(hass)
+    assert manager.data is not None
+    grids = [s for s in manager.data["energy_sources"] if s["type"] == "grid"]
+    # 2026.10+ migrates a legacy store to one source per connection; older
+    # releases keep what is stored.
+    assert len(grids) == (2 if UNIFIED_GRID or unified else 1)
+
+
+@pytest.mark.parametrize(
+    ("source", "imports", "exports"),
+    [
+        ({"type": "grid", "stat_energy_from": None, "stat_energy_to": "e"}, [], ["e"]),
+        ({"type": "grid", "stat_energy_from": "i", "stat_energy_to": None}, ["i"], []),
+        ({"type": "grid", "stat_energy_from": None, "stat_energy_to": None}, [], []),
+        ({"type": "grid", "flow_from": [], "flow_to": []}, [], []),
+        (
+            {"type": "grid", "flow_from": [{"stat_energy_from": "i"}], "flow_to": []},
+            ["i"],
+            [],
+        ),
+    ],
+)
+def test_grid_statistics_of_each_format(
+    source: dict[str, Any], imports: list[str], exports: list[str]
+) -> None:
+    """Export-only, import-only and power-only connections (2026.10+) are read."""
+    assert grid_statistics(source) == (imports, exports)
+
+
 async def test_sources_from_energy_dashboard(hass: HomeAssistant) -> None:
     """Grid, solar and battery flows are read from the Energy dashboard settings."""
     assert await async_sources_from_energy_dashboard(hass) == EnergySources()
     manager = await async_get_manager(hass)
     await manager.async_update(
-        {
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": IMPORT,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        },
-                        {
-                            "stat_energy_from": "sensor.grid_import_offpeak",
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        },
-                    ],
-                    "flow_to": [
-                        {
-                            "stat_energy_to": EXPORT,
-                            "stat_compensation": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "cost_adjustment_day": 0.0,
-                },
-                {
-                    "type": "solar",
-                    "stat_energy_from": SOLAR,
-                    "config_entry_solar_forecast": None,
-                },
-                {
-                    "type": "battery",
-                    "stat_energy_from": BATTERY_OUT,
-                    "stat_energy_to": BATTERY_IN,
-                },
-            ],
-            "device_consumption": [],
-        }
+        preferences(
+            [IMPORT, "sensor.grid_import_offpeak"],
+            [EXPORT],
+            solar=[SOLAR],
+            battery=[(BATTERY_IN, BATTERY_OUT)],
+        )
     )
 
     sources = await async_sources_from_energy_dashboard(hass)

@@ -11,7 +11,6 @@ from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.recorder.db_schema import StatisticsShortTerm
-from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
@@ -30,6 +29,8 @@ from custom_components.sunshare.game_link.energy import day_bounds
 from game_server.app import SERVICE_KEY, Settings, create_app
 from game_server.models import Season, User
 from tests.game.server import RunningServer
+from tests.integration.energy_prefs import preferences
+from tests.integration.statistics import metadata
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 IMPORT = "sensor.grid_import"
@@ -44,33 +45,7 @@ async def paris(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     await hass.config.async_set_time_zone("Europe/Paris")
     freezer.move_to(NOW)
     manager = await async_get_manager(hass)
-    await manager.async_update(
-        {
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": IMPORT,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "flow_to": [
-                        {
-                            "stat_energy_to": EXPORT,
-                            "stat_compensation": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "cost_adjustment_day": 0.0,
-                }
-            ],
-            "device_consumption": [],
-        }
-    )
+    await manager.async_update(preferences([IMPORT], [EXPORT]))
 
 
 @pytest.fixture
@@ -132,14 +107,7 @@ class Meters:
 
     def _import(self, statistic_id: str) -> None:
         """Import a statistic's rows with running sums (a zero row before the first)."""
-        metadata: Any = {
-            "mean_type": StatisticMeanType.NONE,
-            "has_sum": True,
-            "name": statistic_id,
-            "source": "recorder",
-            "statistic_id": statistic_id,
-            "unit_of_measurement": "kWh",
-        }
+        meta = metadata(statistic_id)
         for changes, step, table in (
             (self.hourly[statistic_id], timedelta(hours=1), None),
             (self.short[statistic_id], timedelta(minutes=5), StatisticsShortTerm),
@@ -153,9 +121,9 @@ class Meters:
                 total += changes[start]
                 rows.append({"start": start, "sum": total})
             if table is None:
-                async_import_statistics(self.hass, metadata, rows)
+                async_import_statistics(self.hass, meta, rows)
             else:
-                get_instance(self.hass).async_import_statistics(metadata, rows, table)
+                get_instance(self.hass).async_import_statistics(meta, rows, table)
 
 
 @pytest.fixture

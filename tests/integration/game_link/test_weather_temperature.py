@@ -12,7 +12,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.db_schema import RecorderRuns
-from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -39,6 +38,7 @@ from custom_components.sunshare.game_link.energy import (
 )
 from game_server.models import User
 from tests.game.server import RunningServer
+from tests.integration.statistics import metadata
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 IMPORT = "sensor.grid_import"
@@ -68,14 +68,7 @@ def _grid(hass: HomeAssistant, *days: date) -> None:
             hour += timedelta(hours=1)
     async_import_statistics(
         hass,
-        {
-            "mean_type": StatisticMeanType.NONE,
-            "has_sum": True,
-            "name": "Grid import",
-            "source": "recorder",
-            "statistic_id": IMPORT,
-            "unit_of_measurement": "kWh",
-        },
+        metadata(IMPORT, name="Grid import"),
         rows,
     )
 

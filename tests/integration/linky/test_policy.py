@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.sunshare.diagnostics import async_get_config_entry_diagnostics
 from custom_components.sunshare.linky.policy import Rate, RatePolicy, WriteGate
+from tests.integration.energy_prefs import grid_sources, preferences
 from tests.teleinfo.tic_bytes import STANDARD_ADDRESS, standard_frame
 from tests.teleinfo.tic_line import Pty
 
@@ -124,32 +125,7 @@ async def test_energy_dashboard_accepts_the_indexes(
     await send(hass, loaded_entry, pty, standard_frame(east=12345678))
     east, peak = entity_id(hass, "EAST"), entity_id(hass, "EASF02")
     manager = await energy_data.async_get_manager(hass)
-    await manager.async_update(
-        {
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": east,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        },
-                        {
-                            "stat_energy_from": peak,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        },
-                    ],
-                    "flow_to": [],
-                    "cost_adjustment_day": 0,
-                }
-            ],
-            "device_consumption": [],
-        }
-    )
+    await manager.async_update(preferences([east, peak]))
     await async_wait_recording_done(hass)
     # Compile the long-term statistics of the current 5-minute period.
     do_adhoc_statistics(hass, start=get_start_time(dt_util.utcnow()))
@@ -160,7 +136,14 @@ async def test_energy_dashboard_accepts_the_indexes(
     assert metadata[east][1]["unit_of_measurement"] == "Wh"
     assert metadata[east][1]["has_sum"] is True
     result = await validate.async_validate(hass)
-    assert result.as_dict() == {"energy_sources": [[]], "device_consumption": []}
+    found = result.as_dict()
+    # One list of issues per grid source (one source per meter from 2026.10 on).
+    assert found["energy_sources"] == [[]] * len(grid_sources([east, peak], []))
+    assert found["device_consumption"] == []
+    # Other categories (e.g. water devices, 2026.10) carry no issue either.
+    assert not [
+        issue for groups in found.values() for group in groups for issue in group
+    ]
 
 
 async def test_diagnostics_redact_the_meter_identity(

@@ -15,13 +15,14 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.linky.runtime import LinkyRuntime
 from custom_components.sunshare.teleinfo.models import Mode
 from custom_components.sunshare.teleinfo.simulator import Faults, Simulator
+from tests.integration.registry import device_by_identifier
 from tests.teleinfo.tic_bytes import (
     HISTORIC_ADDRESS,
     STANDARD_ADDRESS,
@@ -85,8 +86,7 @@ async def test_standard_entities_have_the_right_classes(
         assert item.disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
         assert hass.states.get(item.entity_id) is None
 
-    device = dr.async_get(hass).async_get_device({(DOMAIN, STANDARD_ADDRESS)})
-    assert device is not None
+    device = device_by_identifier(hass, STANDARD_ADDRESS)
     assert device.name == "Linky meter"
     assert device.serial_number == STANDARD_ADDRESS
 

@@ -27,10 +27,10 @@ USER_INPUT: dict[str, Any] = {
 }
 
 
-async def _pulse_meter_form(hass: HomeAssistant, advanced: bool = True) -> str:
+async def _pulse_meter_form(hass: HomeAssistant) -> str:
     """Open the flow, pick the pulse meter in the menu, return the flow id."""
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+        DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
     assert "pulse_meter" in result["menu_options"]
@@ -89,16 +89,26 @@ async def test_title_without_name_and_defaults(hass: HomeAssistant) -> None:
     assert "name" not in result["data"]
 
 
-async def test_simulated_backend_only_in_advanced_mode(hass: HomeAssistant) -> None:
-    """The simulated backend is offered to advanced users only."""
-    for advanced in (False, True):
-        flow_id = await _pulse_meter_form(hass, advanced)
-        flow = hass.config_entries.flow._progress[flow_id]
-        assert flow.cur_step is not None
-        schema = flow.cur_step["data_schema"].schema
-        backend = next(value for key, value in schema.items() if key == "backend")
-        assert ("simulated" in backend.config["options"]) is advanced
-        hass.config_entries.flow.async_abort(flow_id)
+@pytest.mark.parametrize("kind", ["pulse_meter", "buzzer", "relay"])
+@pytest.mark.parametrize("development", [False, True])
+async def test_simulated_backend_only_in_development(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, kind: str, development: bool
+) -> None:
+    """The simulated backend (it switches nothing) is offered only in development."""
+    if development:
+        monkeypatch.setenv("SUNSHARE_DEVELOPMENT", "1")
+    else:
+        monkeypatch.delenv("SUNSHARE_DEVELOPMENT", raising=False)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": kind}
+    )
+    backend = result["data_schema"].schema["backend"]
+    assert ("simulated" in backend.config["options"]) is development
+    assert {"gpiod", "rpi_gpio"} <= set(backend.config["options"])
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    restore_state,
+)
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -16,8 +21,8 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
-from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.gpio import SimulatedChip
+from tests.integration.registry import device_by_identifier
 
 from .conftest import LINE
 
@@ -55,8 +60,7 @@ async def test_entities_and_device(
         assert entry is not None
         assert entry.entity_category == "diagnostic"
     assert entity_registry.async_get(ENERGY).unique_id == "pulse01_energy"
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "pulse01")})
-    assert device is not None
+    device = device_by_identifier(hass, "pulse01")
     assert device.name == "Main meter"
     assert device.model == "Pulse meter"
 
@@ -189,7 +193,10 @@ async def test_unknown_energy_state_restores_zero(
 
 
 async def test_totals_saved_at_shutdown(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, chip: SimulatedChip
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    loaded_entry: MockConfigEntry,
+    chip: SimulatedChip,
 ) -> None:
     """Shutting down saves the exact totals, so no pulse is lost or counted twice."""
     chip.inject_pulses(LINE, 3, start_ns=0)
@@ -197,18 +204,14 @@ async def test_totals_saved_at_shutdown(
     chip.inject_pulses(LINE, 1, start_ns=10 * S)
     await hass.async_block_till_done()
     await async_mock_restore_state_shutdown_restart(hass)
-    from homeassistant.helpers.restore_state import async_get
 
+    # What Home Assistant wrote to its restore-state store.
     stored = {
-        state.state.entity_id: state for state in async_get(hass).last_states.values()
+        item["state"]["entity_id"]: item
+        for item in hass_storage[restore_state.STORAGE_KEY]["data"]
     }
-    assert stored[ENERGY].state.state == "5.0"
-    assert stored[ENERGY].extra_data is not None
-    assert stored[ENERGY].extra_data.as_dict() == {
-        "energy_wh": 5.0,
-        "pulses": 5,
-        "missed": 1,
-    }
+    assert stored[ENERGY]["state"]["state"] == "5.0"
+    assert stored[ENERGY]["extra_data"] == {"energy_wh": 5.0, "pulses": 5, "missed": 1}
 
 
 async def test_totals_survive_reload(

@@ -30,7 +30,7 @@ USER_INPUT: dict[str, Any] = {
 async def relay_form(hass: HomeAssistant) -> str:
     """Open the flow, pick the relay in the menu, return the flow id."""
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
+        DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
     assert "relay" in result["menu_options"]
@@ -134,7 +134,7 @@ async def test_reconfigure_moves_the_relay(
     mock_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(ENTRY_ID)
     await hass.async_block_till_done()
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure_relay"
     new = {
@@ -173,7 +173,7 @@ async def test_reconfigure_same_line(
     mock_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(ENTRY_ID)
     await hass.async_block_till_done()
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {
@@ -197,7 +197,7 @@ async def test_reconfigure_onto_another_entry_aborts(
         data={"kind": "pulse_meter"},
         unique_id="gpio:simulated:sim0:6",
     ).add_to_hass(hass)
-    result = await mock_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await mock_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {

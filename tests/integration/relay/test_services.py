@@ -13,10 +13,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import voluptuous as vol
 
 from custom_components.sunshare.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.sunshare.gpio import SimulatedChip
+from custom_components.sunshare.validation import vol
 
 from .conftest import ENTRY_ID, LINE
 from .test_shedding import SWITCH
