@@ -6,10 +6,13 @@ from pathlib import Path
 
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
+
+from tests.integration.reloads import ReloadCounter
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +42,12 @@ class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
         """Return the lane's snapshot folder beside the test."""
         series = f"{MAJOR_VERSION}.{MINOR_VERSION}"
         return str(Path(test_location.filepath).parent / "snapshots" / series)
+
+
+@pytest.fixture
+def reloads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> ReloadCounter:
+    """Count entry setups from now on (see tests/integration/reloads.py)."""
+    return ReloadCounter(hass, monkeypatch)
 
 
 @pytest.fixture

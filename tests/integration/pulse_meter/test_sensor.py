@@ -18,11 +18,11 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
     async_mock_restore_state_shutdown_restart,
-    mock_restore_cache_with_extra_data,
 )
 
 from custom_components.sunshare.gpio import SimulatedChip
 from tests.integration.registry import device_by_identifier
+from tests.integration.restore import async_restore_states
 
 from .conftest import LINE
 
@@ -146,11 +146,15 @@ async def test_missed_events_from_sequence_gaps(
 
 
 async def test_energy_restored_after_restart(
-    hass: HomeAssistant, mock_entry: MockConfigEntry, chip: SimulatedChip
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_entry: MockConfigEntry,
+    chip: SimulatedChip,
 ) -> None:
     """The totals saved before a restart are added to the pulses counted since."""
-    mock_restore_cache_with_extra_data(
+    await async_restore_states(
         hass,
+        hass_storage,
         [
             (
                 State(ENERGY, "1234.0"),
@@ -171,10 +175,10 @@ async def test_energy_restored_after_restart(
 
 
 async def test_restore_without_extra_data_uses_the_state(
-    hass: HomeAssistant, mock_entry: MockConfigEntry
+    hass: HomeAssistant, hass_storage: dict[str, Any], mock_entry: MockConfigEntry
 ) -> None:
     """An energy state saved without our extra data is still restored."""
-    mock_restore_cache_with_extra_data(hass, [(State(ENERGY, "77.5"), {"x": 1})])
+    await async_restore_states(hass, hass_storage, [(State(ENERGY, "77.5"), {"x": 1})])
     mock_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_entry.entry_id)
     await hass.async_block_till_done()
@@ -182,10 +186,10 @@ async def test_restore_without_extra_data_uses_the_state(
 
 
 async def test_unknown_energy_state_restores_zero(
-    hass: HomeAssistant, mock_entry: MockConfigEntry
+    hass: HomeAssistant, hass_storage: dict[str, Any], mock_entry: MockConfigEntry
 ) -> None:
     """A saved state that is not a number restores nothing."""
-    mock_restore_cache_with_extra_data(hass, [(State(ENERGY, STATE_UNKNOWN), {})])
+    await async_restore_states(hass, hass_storage, [(State(ENERGY, STATE_UNKNOWN), {})])
     mock_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_entry.entry_id)
     await hass.async_block_till_done()
