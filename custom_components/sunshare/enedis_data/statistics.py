@@ -156,14 +156,16 @@ def wait_rows_stored(
 
     The import is a task in the recorder's queue; the public statistics API is the
     only way to see that it ran. Polling happens in the executor, with the thread's
-    own sleep, so it neither blocks the event loop nor depends on the loop's clock.
+    own sleep, so it neither blocks the event loop nor depends on the loop's clock;
+    the time waited is the sum of the sleeps, so a frozen clock (tests) cannot make it
+    wait forever.
     """
-    deadline = time.monotonic() + timeout
-    delay = _FIRST_POLL
+    waited, delay = 0.0, _FIRST_POLL
     while not rows_stored(hass, stat_id, rows):
-        if time.monotonic() >= deadline:
+        if waited >= timeout:
             return False
         time.sleep(delay)
+        waited += delay
         delay = min(delay * 2, _MAX_POLL)
     return True
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sunshare.enedis.models import local_midnight_utc
+from custom_components.sunshare.enedis_data import statistics
 from custom_components.sunshare.enedis_data.const import Direction
 from custom_components.sunshare.enedis_data.statistics import (
     SUPPORTS_UNIT_CLASS,
@@ -114,3 +117,41 @@ async def test_dst_days_have_23_and_25_rows(
     assert sum(r["state"] for r in rows_of_day(all_rows, autumn)) == pytest.approx(
         gateway.daily_wh(DEFAULT_PRM, False, autumn)
     )
+
+
+async def test_an_import_returns_once_its_rows_are_readable(
+    hass: HomeAssistant, gateway: FakeEnedisGateway, entry: MockConfigEntry
+) -> None:
+    """Right after an import, without waiting for the recorder, its rows are read back.
+
+    The next import reads the stored rows to continue the sums: this is what keeps two
+    imports from racing (the old way waited on a private recorder task).
+    """
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    late = TODAY - timedelta(days=10)
+    written = await coordinator.async_sync_period(late, late + timedelta(days=1))
+    assert written > 0
+    stat_id = statistics.statistic_id(DEFAULT_PRM, Direction.CONSUMPTION)
+    stored = await get_instance(hass).async_add_executor_job(
+        statistics.read_rows_from,
+        hass,
+        stat_id,
+        local_midnight_utc(late),
+    )
+    assert stored[0][0].start == local_midnight_utc(late)
+    assert len(stored[0]) == 8 * 24  # the late day and the week after it
+
+
+async def test_a_recorder_that_never_stores_cannot_hang_setup(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first refresh fails after the timeout; the entry retries later."""
+    monkeypatch.setattr(statistics, "STORE_TIMEOUT", 0.3)
+    monkeypatch.setattr(statistics, "rows_stored", lambda *args: False)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "did not store the imported statistics" in caplog.text
