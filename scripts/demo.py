@@ -181,7 +181,21 @@ class HomeAssistantClient:
         ) as response:
             self.token = (await response.json())["access_token"]
 
-    async def websocket(self, *messages: dict[str, Any]) -> list[Any]:
+    async def confirm_http_settings(self) -> None:
+        """Keep the demo's address and port (Home Assistant 2026.10+ asks to confirm).
+
+        From 2026.10 the ``http:`` settings of configuration.yaml are moved to Home
+        Assistant's storage as a trial that reverts to the defaults (port 8123, every
+        interface) after five minutes unless the user confirms it: the demo confirms it,
+        as a person would in the dialog. Older releases have no such command.
+        """
+        [config] = await self.websocket({"type": "http/config"}, allow_unknown=True)
+        if config is not None and config.get("pending") is not None:
+            await self.websocket({"type": "http/config/promote"})
+
+    async def websocket(
+        self, *messages: dict[str, Any], allow_unknown: bool = False
+    ) -> list[Any]:
         """Send commands on Home Assistant's WebSocket API and return their results."""
         results: list[Any] = []
         async with self.session.ws_connect(self.base + "/api/websocket") as ws:
@@ -192,6 +206,12 @@ class HomeAssistantClient:
             for number, message in enumerate(messages, start=1):
                 await ws.send_json({"id": number, **message})
                 answer = await ws.receive_json()
+                if (
+                    allow_unknown
+                    and answer.get("error", {}).get("code") == "unknown_command"
+                ):
+                    results.append(None)
+                    continue
                 if not answer.get("success"):
                     raise SystemExit(
                         f"Home Assistant refused {message['type']}: {answer}"
@@ -297,6 +317,7 @@ async def run(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as session:
             client = HomeAssistantClient(session, f"http://127.0.0.1:{ha_port}")
             await client.onboard()
+            await client.confirm_http_settings()
             await configure(client, tic_port=tic_port, game_port=game_port)
         print_welcome(ha_port, game_port)
         while True:
