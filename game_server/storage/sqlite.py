@@ -258,7 +258,13 @@ class SQLiteStorage(RecordStorage):
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA synchronous=NORMAL")
         self._conn = conn
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            # A refused file (e.g. a newer schema) leaves no connection open.
+            self._conn = None
+            conn.close()
+            raise
 
     def _migrate(self) -> None:
         """Apply the migrations newer than the file's schema version."""

@@ -7,6 +7,7 @@ and against a real server when ``SUNSHARE_TEST_MONGODB_URI`` is set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 import itertools
@@ -391,7 +392,8 @@ async def test_sqlite_wal_foreign_keys_and_migrations(tmp_path: Path) -> None:
         )
     await storage.close()
     await storage.close()
-    with sqlite3.connect(path) as conn:
+    # (A connection's own context manager commits but does not close it.)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     newer = SQLiteStorage(path)
@@ -399,6 +401,18 @@ async def test_sqlite_wal_foreign_keys_and_migrations(tmp_path: Path) -> None:
         await newer.open()
     with pytest.raises(StorageError):
         await newer.get_user("x")
+    # The refused file's connection was closed, not left to the garbage collector.
+    assert _open_descriptors(path) == []
+
+
+def _open_descriptors(path: Path) -> list[str]:
+    """Return this process's file descriptors open on ``path`` (Linux's /proc)."""
+    found = []
+    for descriptor in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(descriptor) == str(path):
+                found.append(descriptor.name)
+    return found
 
 
 def test_open_storage_urls(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from custom_components.sunshare.teleinfo.transport import SECRET_URL_PARAMETERS, redact
 
 SECRET = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="&#?@/"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="&#?@/"),
     min_size=6,
     max_size=30,
 ).filter(lambda text: text.strip() == text and "REDACTED" not in text)
