@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from pathlib import Path
 import re
 import socket
@@ -18,19 +17,14 @@ import zipfile
 
 import pytest
 
+from tests.scripts import load_script, package_name, requirement_lines
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _release() -> ModuleType:
     """Import scripts/release.py."""
-    spec = importlib.util.spec_from_file_location(
-        "release", ROOT / "scripts" / "release.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("release")
 
 
 def test_every_version_agrees() -> None:
@@ -44,26 +38,20 @@ def test_every_version_agrees() -> None:
 def test_wheel_dependencies_match_requirements() -> None:
     """The wheel needs what requirements.txt pins for the game server, same ranges."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = {
-        re.split(r"[<>=!~]", line)[0].lower(): line.strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
+    requirements = requirement_lines(ROOT / "requirements.txt")
     for dependency in project["dependencies"]:
-        assert requirements[re.split(r"[<>=]", dependency)[0].lower()] == dependency
+        assert requirements[package_name(dependency)] == dependency
     wheel = next((ROOT / "addon" / "dist").glob("*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(
             f"sunshare_game_server-{project['version']}.dist-info/METADATA"
         ).decode()
-    names = {
-        line.split()[1].lower()
+    required = {
+        package_name(line.removeprefix("Requires-Dist:"))
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:")
     }
-    assert {re.split(r"[<>=]", d)[0].lower() for d in project["dependencies"]} == {
-        re.split(r"[<>=]", name)[0] for name in names
-    }
+    assert required == {package_name(d) for d in project["dependencies"]}
 
 
 def _free_port() -> int:

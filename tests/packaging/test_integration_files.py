@@ -5,7 +5,6 @@ They repeat, locally, the rules hassfest and the HACS action apply to a custom i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 import re
@@ -14,6 +13,8 @@ from typing import Any
 from PIL import Image
 import pytest
 import yaml
+
+from tests.scripts import load_script, package_name, requirement_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "sunshare"
@@ -77,16 +78,12 @@ def test_manifest_requirements_are_compatible_ranges(manifest: dict[str, Any]) -
     Home Assistant core pins some of the same packages (serialx for its own teleinfo
     integration): an exact pin of ours would conflict with the release's pin.
     """
-    ranges = {
-        re.split(r"[<>=!~]", line)[0].lower(): line.strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
+    ranges = requirement_lines(ROOT / "requirements.txt")
     for requirement in manifest["requirements"]:
         assert re.fullmatch(
             r"[A-Za-z0-9_.\-]+>=[0-9][A-Za-z0-9.]*,<[0-9]+", requirement
         ), requirement
-        assert ranges[re.split(r"[<>=]", requirement)[0].lower()] == requirement
+        assert ranges[package_name(requirement)] == requirement
 
 
 def test_manifest_declares_every_integration_imported(manifest: dict[str, Any]) -> None:
@@ -150,14 +147,7 @@ def test_services_have_strings_and_icons() -> None:
 
 def test_translations_complete_in_english_and_french() -> None:
     """en.json is built from strings.json; fr.json has the same keys and placeholders."""
-    spec = importlib.util.spec_from_file_location(
-        "translations", ROOT / "scripts" / "translations.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    translations = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(translations)
-    assert translations.problems() == []
+    assert load_script("translations").problems() == []
 
 
 def test_brand_images() -> None:

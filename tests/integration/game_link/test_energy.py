@@ -38,6 +38,14 @@ SOLAR = "sensor.solar"
 BATTERY_IN = "sensor.battery_in"
 BATTERY_OUT = "sensor.battery_out"
 TEMPERATURE = "sensor.outdoor_temperature"
+DASHBOARD_SOURCES = EnergySources(
+    grid_import=(IMPORT, "sensor.grid_import_offpeak"),
+    grid_export=(EXPORT,),
+    solar=(SOLAR,),
+    battery_charge=(BATTERY_IN,),
+    battery_discharge=(BATTERY_OUT,),
+)
+"""What the dashboard preferences of the tests below hold (two grid imports)."""
 SOURCES = EnergySources(
     grid_import=(IMPORT,),
     grid_export=(EXPORT,),
@@ -230,13 +238,7 @@ async def test_sources_from_stored_preferences(
 
     sources = await async_sources_from_energy_dashboard(hass)
 
-    assert sources == EnergySources(
-        grid_import=(IMPORT, "sensor.grid_import_offpeak"),
-        grid_export=(EXPORT,),
-        solar=(SOLAR,),
-        battery_charge=(BATTERY_IN,),
-        battery_discharge=(BATTERY_OUT,),
-    )
+    assert sources == DASHBOARD_SOURCES
     manager = await async_get_manager(hass)
     assert manager.data is not None
     grids = [s for s in manager.data["energy_sources"] if s["type"] == "grid"]
@@ -281,10 +283,4 @@ async def test_sources_from_energy_dashboard(hass: HomeAssistant) -> None:
 
     sources = await async_sources_from_energy_dashboard(hass)
 
-    assert sources == EnergySources(
-        grid_import=(IMPORT, "sensor.grid_import_offpeak"),
-        grid_export=(EXPORT,),
-        solar=(SOLAR,),
-        battery_charge=(BATTERY_IN,),
-        battery_discharge=(BATTERY_OUT,),
-    )
+    assert sources == DASHBOARD_SOURCES
