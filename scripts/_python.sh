@@ -4,7 +4,7 @@
 #   find_python 3.14.2   prints the path of a Python >= 3.14.2 of the 3.14 series
 #
 # Order: `python3.X` on PATH, a pyenv-installed 3.X, a 3.X that uv already manages, then
-# (3.14 only) a private copy of Debian's own python3.14 package, see `debian_python`.
+# a private copy of Debian's own python3.X package (see `debian_python`), then uv.
 # Messages go to stderr; only the interpreter's path goes to stdout.
 set -euo pipefail
 
@@ -119,9 +119,8 @@ find_python() {
             return 0
         fi
     fi
-    # 4. Debian's own package, unpacked privately (Python 3.14 on Debian 12 and the like).
-    if [ "$series" = 3.14 ] && candidate="$(debian_python "$series")" &&
-        _python_ok "$candidate" "$min"; then
+    # 4. Debian's own package, unpacked privately (Python 3.13 and 3.14 on Debian 12).
+    if candidate="$(debian_python "$series")" && _python_ok "$candidate" "$min"; then
         echo "$candidate"
         return 0
     fi
