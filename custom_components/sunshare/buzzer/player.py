@@ -59,6 +59,10 @@ def build_steps(
     return Steps(changes=tuple(kept), end=end)
 
 
+DEADLINE_MARGIN = timedelta(seconds=1)
+"""How long after its computed end an alarm is stopped whatever happens."""
+
+
 class AlarmPlayer:
     """Play alarms on an output line, one at a time."""
 
@@ -70,6 +74,7 @@ class AlarmPlayer:
         self._started: datetime | None = None
         self._next = 0
         self._unsub: CALLBACK_TYPE | None = None
+        self._deadline: CALLBACK_TYPE | None = None
         self._listeners: list[CALLBACK_TYPE] = []
 
     @property
@@ -92,6 +97,12 @@ class AlarmPlayer:
         self._steps = steps
         self._started = dt_util.utcnow()
         self._next = 0
+        # The hard deadline: whatever the step machine does, the line goes off here.
+        self._deadline = async_track_point_in_utc_time(
+            self.hass,
+            self._hard_stop,
+            self._started + timedelta(seconds=steps.end) + DEADLINE_MARGIN,
+        )
         self._advance(self._started)
         self._notify()
 
@@ -118,32 +129,46 @@ class AlarmPlayer:
             self._line = None
 
     def _cancel(self) -> None:
-        """Cancel the next scheduled change."""
+        """Cancel the next scheduled change and the hard deadline."""
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
+        if self._deadline is not None:
+            self._deadline()
+            self._deadline = None
+
+    @callback
+    def _hard_stop(self, now: datetime) -> None:
+        """End the alarm at its deadline, even if a step is late or stuck."""
+        self._deadline = None
+        if self._steps is not None:
+            LOGGER.warning("Alarm stopped by its hard deadline")
+            self.stop()
 
     @callback
     def _advance(self, now: datetime) -> None:
-        """Apply the changes that are due and schedule the next one (or the end)."""
+        """Apply the changes that are due and schedule the next one (or the end).
+
+        Due times are compared as datetimes, the very values the timers are set for:
+        a float offset such as 0.2 + 0.2 + 0.2 = 0.6000000000000001 s, compared with
+        an elapsed time rounded to the microsecond, made a step never due and
+        rescheduled forever. A step is scheduled only strictly after ``now``.
+        """
         self._unsub = None
         steps, started = self._steps, self._started
         if steps is None or started is None:  # pragma: no cover - cancelled
             return
-        elapsed = (now - started).total_seconds()
         while self._next < len(steps.changes):
             offset, active = steps.changes[self._next]
-            if offset > elapsed:
+            if (due := started + timedelta(seconds=offset)) > now:
                 self._unsub = async_track_point_in_utc_time(
-                    self.hass, self._advance, started + timedelta(seconds=offset)
+                    self.hass, self._advance, due
                 )
                 return
             self._drive(active)
             self._next += 1
-        if steps.end > elapsed:
-            self._unsub = async_track_point_in_utc_time(
-                self.hass, self._advance, started + timedelta(seconds=steps.end)
-            )
+        if (end := started + timedelta(seconds=steps.end)) > now:
+            self._unsub = async_track_point_in_utc_time(self.hass, self._advance, end)
             return
         self.stop()
 

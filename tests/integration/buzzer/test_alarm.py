@@ -26,7 +26,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed_exact,
 )
 
-from custom_components.sunshare.buzzer.player import build_steps
+from custom_components.sunshare.buzzer.player import (
+    DEADLINE_MARGIN,
+    AlarmPlayer,
+    build_steps,
+)
 from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.gpio import SimulatedChip
 
@@ -297,3 +301,56 @@ async def test_empty_alarm_and_drive_failure(
     player._line.release()  # the line vanished behind the integration's back
     await sound(hass)
     assert "Cannot drive the buzzer line" in caplog.text
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("pattern", "repeats", "pause"),
+    [([0.2, 0.2, 0.2], 3, 0.0), ([0.1, 0.1, 0.1], 5, 0.1), ([0.5, 0.5], 4, 0.3)],
+)
+async def test_decimal_patterns_end(
+    *,
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    chip: SimulatedChip,
+    start: datetime,
+    freezer: FrozenDateTimeFactory,
+    pattern: list[float],
+    repeats: int,
+    pause: float,
+) -> None:
+    """Step times that are not whole microseconds in binary still end the alarm.
+
+    0.2 + 0.2 + 0.2 is 0.6000000000000001 s: compared with a time rounded to the
+    microsecond, the same step was rescheduled forever (line active, a core busy).
+    """
+    steps = build_steps(pattern, repeats, pause, 60)
+    await sound(hass, pattern=pattern, repeats=repeats, pause=pause, max_duration=60)
+    await run_for(hass, freezer, steps.end + 1, step=0.05)
+    assert hass.states.get(SIREN).state == STATE_OFF
+    changes = history(chip, start)[1:]
+    assert len(changes) == len(steps.changes)
+    last_offset, last_active = steps.changes[-1]
+    assert last_active is False
+    assert changes[-1] == (pytest.approx(last_offset, abs=0.051), False)
+
+
+async def test_hard_deadline_wins_over_a_stuck_step_machine(
+    *,
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    chip: SimulatedChip,
+    start: datetime,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the steps stop advancing, the line still goes off at end + margin."""
+    monkeypatch.setattr(AlarmPlayer, "_advance", lambda self, now: None)
+    await sound(hass, pattern=[1, 1], repeats=1, max_duration=30)
+    monkeypatch.undo()
+    player = loaded_entry.runtime_data.player
+    assert player.playing
+    await run_for(hass, freezer, 2 + DEADLINE_MARGIN.total_seconds() + 0.5, step=0.25)
+    assert not player.playing
+    assert hass.states.get(SIREN).state == STATE_OFF
+    assert history(chip, start)[-1][1] is False
