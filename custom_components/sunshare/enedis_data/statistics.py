@@ -142,10 +142,10 @@ def rows_stored(hass: HomeAssistant, stat_id: str, rows: Sequence[HourRow]) -> b
     if len(stored) < len(rows):
         return False
     return all(
-        _row(raw).start == row.start
-        and math.isclose(_row(raw).energy_wh, row.energy_wh, abs_tol=1e-6)
-        and math.isclose(_row(raw).sum_wh, row.sum_wh, abs_tol=1e-6)
-        for raw, row in zip(stored, rows, strict=False)
+        found.start == row.start
+        and math.isclose(found.energy_wh, row.energy_wh, abs_tol=1e-6)
+        and math.isclose(found.sum_wh, row.sum_wh, abs_tol=1e-6)
+        for found, row in zip(map(_row, stored), rows, strict=False)
     )
 
 
