@@ -1,7 +1,8 @@
 """Measure the Linky integration per hour of simulated TIC stream: CPU and state writes.
 
 Run from the repository root: ``.venv/bin/python -m benchmarks.teleinfo_integration``
-(options: ``--hours``, ``--mode``, ``--profile``). A real Home Assistant instance with
+(options: ``--hours``, ``--mode``, ``--profile``; an unknown mode or profile stops it at
+once with the list of valid names). A real Home Assistant instance with
 the recorder (SQLite in a temporary folder) sets up a Linky meter entry on a pseudo-terminal; the
 simulator's frames are written on the pty and Home Assistant's clock (``dt_util.utcnow``) advances by each
 frame's real duration, so the write-rate policy sees an hour of meter time. The figures:
@@ -36,7 +37,11 @@ import custom_components.sunshare  # noqa: F401  # resolve our integration first
 from custom_components.sunshare.const import DOMAIN
 from custom_components.sunshare.linky.runtime import LinkyRuntime
 from custom_components.sunshare.teleinfo.models import Mode
-from custom_components.sunshare.teleinfo.simulator import Simulator
+from custom_components.sunshare.teleinfo.simulator import (
+    MODE_NAMES,
+    PROFILE_NAMES,
+    Simulator,
+)
 
 
 def prime(slave: int) -> None:
@@ -57,7 +62,14 @@ async def wait_for(condition, limit: float = 10.0) -> None:
 
 
 async def run(hours: float, mode: Mode, profile: str) -> dict[str, float]:
-    """Feed ``hours`` of simulated frames to a Linky entry and return the figures."""
+    """Feed ``hours`` of simulated frames to a Linky entry and return the figures.
+
+    The simulator is built first: a bad mode or profile raises ValueError before Home
+    Assistant starts (an error inside the test instance would leave it hanging).
+    """
+    simulator = Simulator(
+        mode, profile, seed=1, start=datetime(2026, 1, 15, 8, tzinfo=UTC)
+    )
     master, slave = os.openpty()
     with tempfile.TemporaryDirectory() as config_dir:
         async with async_test_home_assistant(config_dir=config_dir) as hass:
@@ -66,9 +78,6 @@ async def run(hours: float, mode: Mode, profile: str) -> dict[str, float]:
             database = f"sqlite:///{Path(config_dir) / 'recorder.db'}"
             assert await async_setup_component(
                 hass, "recorder", {"recorder": {"db_url": database}}
-            )
-            simulator = Simulator(
-                mode, profile, seed=1, start=datetime(2026, 1, 15, 8, tzinfo=UTC)
             )
             entry = MockConfigEntry(
                 domain=DOMAIN,
@@ -156,8 +165,8 @@ def main() -> None:
     """Parse the options, run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.0)
-    parser.add_argument("--mode", choices=[m.value for m in Mode], default="standard")
-    parser.add_argument("--profile", default="base")
+    parser.add_argument("--mode", choices=MODE_NAMES, default="standard")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="base")
     args = parser.parse_args()
     figures = asyncio.run(run(args.hours, Mode(args.mode), args.profile))
     print(f"Linky integration, {args.mode} {args.profile}, {args.hours:g} h simulated:")

@@ -13,15 +13,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 import json
 import math
-import time
 from typing import Any
 
 from aiohttp import web
 
 from game_server import __version__
-from game_server.app import SERVICE_KEY
-from game_server.errors import BadRequest, Invalid, TooManyRequests, Unauthorized
+from game_server.app import SERVICE_KEY, SETTINGS_KEY
+from game_server.errors import (
+    BadRequest,
+    Forbidden,
+    GameError,
+    Invalid,
+    TooManyRequests,
+    Unauthorized,
+)
 from game_server.models import (
+    DEFAULT_CHALLENGES,
     ActionDeclaration,
     ApiToken,
     DailyReading,
@@ -34,10 +41,10 @@ from game_server.models import (
     User,
 )
 from game_server.services import GameService, ReadingInput
-from game_server.web.ratelimit import LoginRateLimiter
+from game_server.web.ingress import client_address
+from game_server.web.ratelimit import Throttled, setup_throttles, throttles
 
 PREFIX = "/api/v1"
-LIMITER_KEY = web.AppKey("api_login_limiter", LoginRateLimiter)
 
 type ApiHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -86,6 +93,10 @@ class _Body:
             raise Invalid(f"{name} must be a string", field=name)
         if len(value) > 4000:
             raise Invalid(f"{name} is too long", field=name)
+        if not _encodable(value):
+            raise Invalid(
+                f"{name} must be valid Unicode text (no lone surrogate)", field=name
+            )
         return value
 
     def req_text(self, name: str) -> str:
@@ -107,7 +118,10 @@ class _Body:
             raise Invalid(f"{name} must be an ISO 8601 date-time", field=name) from err
         if value.tzinfo is None:
             raise Invalid(f"{name} must include a time zone offset", field=name)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as err:  # year 1 at +14:00, year 9999 at −14:00
+            raise Invalid(f"{name} is out of range", field=name) from err
 
     def slots(self, name: str, key: str) -> list[float | None] | None:
         """Return a list of half-hour values (numbers or null) inside an object."""
@@ -152,13 +166,38 @@ def parse_day(raw: str, name: str = "day") -> date:
     return value
 
 
+def _encodable(text: str) -> bool:
+    """Return whether a text can be stored (UTF-8: no lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_int(digits: str) -> int | float:
+    """Decode a JSON integer; beyond 18 digits as a float (inf past the float range).
+
+    Huge integers (``10**400``, thousands of digits) then fail the finite-number check
+    of their field with a clear 422 instead of overflowing later.
+    """
+    return int(digits) if len(digits) <= 18 else float(digits)
+
+
 async def read_body(request: web.Request) -> _Body:
-    """Return the request's JSON object body (400 when not a JSON object)."""
+    """Return the request's JSON object body (400 when not a JSON object).
+
+    The one validation layer of the API's JSON: invalid UTF-8, invalid JSON and
+    nesting too deep for the decoder are 400 ``invalid_json``; fields are then checked
+    one by one by ``_Body``.
+    """
     raw = await request.read()
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_json_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise BadRequest("the body is not valid JSON", code="invalid_json") from err
+    except RecursionError as err:
+        raise BadRequest("the body is nested too deeply", code="invalid_json") from err
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object", code="invalid_json")
     return _Body(data)
@@ -172,17 +211,35 @@ def service_of(request: web.Request) -> GameService:
 
 async def current_user(request: web.Request) -> User:
     """Return the account of the request's bearer token (401 otherwise)."""
+    user, _token = await current_token(request)
+    return user
+
+
+async def current_token(request: web.Request) -> tuple[User, ApiToken]:
+    """Return the account and the token of the request's bearer token (401 otherwise)."""
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'", code="missing_token")
-    user, _token = await service_of(request).user_for_token(secret.strip())
-    return user
+    if not secret.isascii():
+        raise Unauthorized("invalid or revoked token", code="invalid_token")
+    return await service_of(request).user_for_token(secret.strip())
 
 
 def _remote(request: web.Request) -> str:
-    """Return the client address used for throttling."""
-    return request.remote or "unknown"
+    """Return the client address used for throttling (as the web pages see it)."""
+    trusted = request.app[SETTINGS_KEY].trusted_proxies
+    return client_address(request, trusted) or "unknown"
+
+
+def _too_many(err: Throttled) -> TooManyRequests:
+    """Return the 429 error of a throttled sign-in."""
+    wait = math.ceil(err.retry_after)
+    return TooManyRequests(
+        f"too many failed logins; try again in {wait} s",
+        retry_after=wait,
+        code="too_many_attempts",
+    )
 
 
 # --- serialisation -------------------------------------------------------------------
@@ -303,22 +360,49 @@ async def post_token(request: web.Request) -> web.Response:
     password = body.req_text("password")
     device_name = body.req_text("device_name")
     body.done()
-    limiter = request.app[LIMITER_KEY]
-    wait = limiter.retry_after(username, _remote(request))
-    if wait > 0:
-        raise TooManyRequests(
-            f"too many failed logins; try again in {math.ceil(wait)} s",
-            retry_after=math.ceil(wait),
-            code="too_many_attempts",
-        )
+    try:
+        # Reserved before the (slow) password check: concurrent guesses count at once,
+        # on the same counters as the web sign-in.
+        attempt = throttles(request.app).login.begin(username, _remote(request))
+    except Throttled as err:
+        raise _too_many(err) from err
     service = service_of(request)
     try:
         token, secret = await service.create_token(username, password, device_name)
-    except Unauthorized:
-        limiter.failure(username, _remote(request))
+    except (Unauthorized, Forbidden):
+        raise  # a password was checked: the attempt stays counted
+    except GameError:
+        attempt.cancel()
         raise
-    limiter.success(username)
+    attempt.succeeded()
     return web.json_response({"token": secret, **token_json(token)}, status=201)
+
+
+async def post_password(request: web.Request) -> web.Response:
+    """Change my password (current one checked on the sign-in throttle).
+
+    Every browser session of the account ends and every other device token is revoked;
+    the token of this call stays valid.
+    """
+    user, token = await current_token(request)
+    body = await read_body(request)
+    current = body.req_text("current_password")
+    new = body.req_text("new_password")
+    body.done()
+    try:
+        attempt = throttles(request.app).login.begin(user.username, _remote(request))
+    except Throttled as err:
+        raise _too_many(err) from err
+    try:
+        await service_of(request).change_password(
+            user, current, new, keep_token_id=token.id
+        )
+    except GameError as err:
+        if err.code != "wrong_password":
+            attempt.cancel()
+        raise
+    attempt.succeeded()
+    return web.Response(status=204)
 
 
 async def get_tokens(request: web.Request) -> web.Response:
@@ -507,6 +591,13 @@ async def get_score(request: web.Request) -> web.Response:
     return web.json_response(await service.player_score(user, season))
 
 
+async def get_piggy_bank(request: web.Request) -> web.Response:
+    """Return the player's piggy-bank tallies: day, month, year, season, and history."""
+    user = await current_user(request)
+    piggy = await service_of(request).piggy_bank(user)
+    return web.json_response(piggy.as_dict())
+
+
 async def get_catalogue(request: web.Request) -> web.Response:
     """Return the action catalogue a player can declare from."""
     user = await current_user(request)
@@ -559,13 +650,123 @@ async def get_openapi(request: web.Request) -> web.Response:
 # --- route table and OpenAPI ---------------------------------------------------------
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _NUM = {"type": "number", "minimum": 0}
-_DAY = {"type": "string", "format": "date"}
+_DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _INSTANT = {"type": "string", "format": "date-time"}
 _SLOTS = {
     "type": "array",
-    "description": "48 half-hours (46 or 50 on daylight-saving days)",
+    "description": "Exactly the day's half-hours in real time order from local "
+    "midnight (Europe/Paris): 48, 46 on the spring clock change, 50 on the autumn "
+    "one; any other count is refused (422 slot_count)",
+    "minItems": 46,
     "maxItems": 50,
-    "items": {"type": ["number", "null"], "minimum": 0},
+    "items": {"type": ["number", "null"], "minimum": 0, "maximum": 30},
+}
+_PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "day": _DAY,
+    "date": _DAY,
+    "kind": {"type": "string", "enum": [k.value for k in EquipmentKind]},
+    "token_id": {"type": "string", "minLength": 1},
+    "team_id": {"type": "string", "minLength": 1},
+}
+"""The schema of each path parameter."""
+
+
+def _statuses(route: Route) -> tuple[int, ...]:
+    """Return every error status a route can answer.
+
+    Besides the route's own: 503 ``storage_unavailable`` everywhere; 401 where a token
+    is needed; 400 (invalid JSON) and 413 (too large) where a body is read; 422 where a
+    body or path parameter is validated, 404 where a path parameter may not route.
+    """
+    statuses = {*route.errors, 503}
+    if route.auth:
+        statuses.add(401)
+    if route.request is not None:
+        statuses |= {400, 413, 422}
+    if "{" in route.path:
+        statuses |= {404, 422}  # 404: a value that does not route (e.g. with a '/')
+    return tuple(sorted(statuses))
+
+
+_CATALOGUE_ACTION = {
+    "type": "object",
+    "required": [
+        "id",
+        "domain",
+        "level",
+        "base_points",
+        "malus",
+        "self_declared_factor",
+        "recurring",
+        "title",
+        "declared",
+        "declared_this_week",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "domain": {"type": "string"},
+        "level": {"type": "integer", "minimum": 1, "maximum": 4},
+        "base_points": {
+            "type": "number",
+            "description": "Points of a confirmed declaration; negative for a malus",
+        },
+        "malus": {
+            "type": "boolean",
+            "description": "Declaring this action costs points (base_points < 0)",
+        },
+        "self_declared_factor": {
+            "type": "number",
+            "description": "Factor of base_points until a captain confirms the "
+            "declaration (1 for a malus: it always counts in full)",
+        },
+        "recurring": {"type": "boolean"},
+        "title": {
+            "type": "object",
+            "required": ["fr", "en"],
+            "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+        },
+        "declared": {"type": "boolean"},
+        "declared_this_week": {"type": "boolean"},
+    },
+}
+
+_TALLY: dict[str, Any] = {
+    "type": "object",
+    "description": "Piggy-bank tally of a period (rules §4.1): credit = Σ export, "
+    "debit = Σ import, balance = credit − debit (kWh), over the days with their totals "
+    "present; points of the period's stored piggy-bank cards (null: none stored)",
+    "required": [
+        "first",
+        "last",
+        "credit_kwh",
+        "debit_kwh",
+        "balance_kwh",
+        "days",
+        "points",
+    ],
+    "properties": {
+        "first": _DAY,
+        "last": _DAY,
+        "credit_kwh": {"type": "number"},
+        "debit_kwh": {"type": "number"},
+        "balance_kwh": {"type": "number"},
+        "days": {"type": "integer", "minimum": 0},
+        "points": {"type": ["number", "null"]},
+    },
+}
+_YEAR_TALLY: dict[str, Any] = {
+    **_TALLY,
+    "properties": {**_TALLY["properties"], "year": {"type": "integer"}},
+}
+_SEASON_TALLY: dict[str, Any] = {
+    **_TALLY,
+    "properties": {
+        **_TALLY["properties"],
+        "season_id": {"type": "string"},
+        "name": {"type": "string"},
+        "start": _DAY,
+        "end": _DAY,
+    },
 }
 
 
@@ -618,6 +819,23 @@ ROUTES: tuple[Route, ...] = (
         errors=(401, 404),
     ),
     Route("GET", "/me", get_me, "My account, team and season", errors=(401, 403)),
+    Route(
+        "POST",
+        "/me/password",
+        post_password,
+        "Change my password: ends my browser sessions and revokes my other tokens",
+        request={
+            "type": "object",
+            "required": ["current_password", "new_password"],
+            "properties": {
+                "current_password": {"type": "string"},
+                "new_password": {"type": "string", "minLength": 10, "maxLength": 256},
+            },
+            "additionalProperties": False,
+        },
+        status=204,
+        errors=(400, 401, 403, 413, 422, 429),
+    ),
     Route(
         "PUT",
         "/readings/{day}",
@@ -735,9 +953,40 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/me/score", get_score, "My stored season score", errors=(401, 409)),
     Route(
         "GET",
+        "/me/piggy-bank",
+        get_piggy_bank,
+        "My solar piggy bank: latest day, month, calendar year and season tallies",
+        response={
+            "type": "object",
+            "required": ["as_of", "day", "month", "year", "season", "years", "seasons"],
+            "properties": {
+                "as_of": _DAY,
+                "day": {"oneOf": [_TALLY, {"type": "null"}]},
+                "month": {
+                    **_TALLY,
+                    "properties": {
+                        **_TALLY["properties"],
+                        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                    },
+                },
+                "year": _YEAR_TALLY,
+                "season": {"oneOf": [_SEASON_TALLY, {"type": "null"}]},
+                "years": {"type": "array", "items": _YEAR_TALLY},
+                "seasons": {"type": "array", "items": _SEASON_TALLY},
+            },
+        },
+        errors=(401, 403),
+    ),
+    Route(
+        "GET",
         "/catalogue",
         get_catalogue,
         "The actions I can declare, with what I already declared",
+        response={
+            "type": "object",
+            "required": ["actions"],
+            "properties": {"actions": {"type": "array", "items": _CATALOGUE_ACTION}},
+        },
         errors=(401,),
     ),
     Route(
@@ -776,7 +1025,7 @@ def openapi_document() -> dict[str, Any]:
                         "description": "Error",
                         "content": {"application/json": {"schema": _ERROR}},
                     }
-                    for code in route.errors
+                    for code in _statuses(route)
                 },
             },
         }
@@ -792,14 +1041,19 @@ def openapi_document() -> dict[str, Any]:
                 "name": part[1:-1],
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string"},
+                "schema": _PATH_PARAMETERS[part[1:-1]],
             }
             for part in route.path.split("/")
             if part.startswith("{")
         ]
         if route.path == "/leaderboard":
             params.append(
-                {"name": "challenge", "in": "query", "schema": {"type": "string"}}
+                {
+                    "name": "challenge",
+                    "in": "query",
+                    "description": "One of the season's challenges",
+                    "schema": {"type": "string", "enum": list(DEFAULT_CHALLENGES)},
+                }
             )
         if params:
             operation["parameters"] = params
@@ -826,7 +1080,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 def setup_api(app: web.Application) -> None:
-    """Register the API routes and the login throttle."""
-    app[LIMITER_KEY] = LoginRateLimiter(clock=time.monotonic)
+    """Register the API routes and the sign-in throttle (shared with the pages)."""
+    setup_throttles(app)
     for route in ROUTES:
         app.router.add_route(route.method, PREFIX + route.path, route.handler)

@@ -21,7 +21,13 @@ from aiohttp import web
 from game_server import __version__, scoring_job
 from game_server.errors import GameError, TooManyRequests
 from game_server.services import GameService
-from game_server.storage import Storage, StorageError, open_storage
+from game_server.storage import (
+    Storage,
+    StorageError,
+    StorageHealth,
+    StorageUnavailable,
+    open_storage,
+)
 
 LOGGER = logging.getLogger(__package__)
 ACCESS_LOGGER = logging.getLogger(f"{__package__}.access")
@@ -115,13 +121,45 @@ _HTTP_CODES = {
 }
 
 
+def log_storage_failure(request: web.Request, err: StorageError) -> None:
+    """Log a request the storage failed (once; the answer is 503 storage_unavailable).
+
+    A fault of the store (read-only, locked, I/O, corrupt) is logged as one line; any
+    other storage error with its traceback.
+    """
+    LOGGER.error(
+        "Storage unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        err,
+        exc_info=not isinstance(err, StorageUnavailable),
+    )
+
+
 @web.middleware
 async def api_errors_middleware(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
-    """Answer API errors as JSON and refuse oversized bodies before reading them."""
+    """Answer API errors as JSON and refuse oversized bodies before reading them.
+
+    Every API answer (errors included) carries ``X-Content-Type-Options: nosniff`` and
+    ``Cache-Control: no-store``. A storage failure is 503 ``storage_unavailable`` (plain
+    text outside the API; the web pages answer their own error page).
+    """
     if not is_api(request):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except StorageError as err:  # the web pages answer their own error page
+            log_storage_failure(request, err)
+            return web.Response(status=503, text="503: the database is unavailable")
+    response = await _api_answer(request, handler)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _api_answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Return the handler's answer, or the JSON error document of what it raised."""
     limit = request.app[SETTINGS_KEY].max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return error_response(
@@ -142,9 +180,12 @@ async def api_errors_middleware(
         message = err.reason
         if err.status == 413:
             message = f"request body over {limit} bytes"
-        return error_response(err.status, code, message)
-    except StorageError:
-        LOGGER.exception("Storage failure on %s %s", request.method, request.path)
+        response = error_response(err.status, code, message)
+        if "Allow" in err.headers:
+            response.headers["Allow"] = err.headers["Allow"]
+        return response
+    except StorageError as err:
+        log_storage_failure(request, err)
         return error_response(503, "storage_unavailable", "the database is unavailable")
 
 
@@ -180,12 +221,29 @@ async def access_log_middleware(
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Answer the health check (503 when the database does not answer)."""
+    """Answer the health check: can the store be read and written (503 when not)?
+
+    ``status`` is ``ok`` (both), ``degraded`` (one of them) or ``unavailable``.
+    """
     storage = request.app.get(STORAGE_KEY)
-    healthy = storage is not None and await storage.ping()
+    health = (
+        await storage.health()
+        if storage is not None
+        else StorageHealth(read=False, write=False)
+    )
+    if health.ok:
+        status = "ok"
+    elif health.read or health.write:
+        status = "degraded"
+    else:
+        status = "unavailable"
     return web.json_response(
-        {"status": "ok" if healthy else "unavailable", "version": __version__},
-        status=200 if healthy else 503,
+        {
+            "status": status,
+            "version": __version__,
+            "storage": {"read": health.read, "write": health.write},
+        },
+        status=200 if health.ok else 503,
     )
 
 

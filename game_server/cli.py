@@ -1,7 +1,8 @@
 """Command line of the Sunshare game server.
 
 ``python -m game_server`` runs the server; ``create-admin``, ``export`` and ``import`` work
-on the same data directory or database without starting it.
+on the same data directory or database without starting it; ``check``, ``backup`` and
+``restore`` check, copy (also while the server runs) and put back the SQLite file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 from pathlib import Path
+import sqlite3
 import sys
 from typing import Any
 
@@ -23,7 +25,14 @@ from game_server.app import Settings, configure_logging, create_app
 from game_server.errors import GameError
 from game_server.models import Role
 from game_server.services import GameService, Registration
-from game_server.storage import StorageError, open_storage
+from game_server.storage import StorageError, StorageUnavailable, open_storage
+from game_server.storage.files import prepare_data_dir
+from game_server.storage.maintenance import (
+    backup_database,
+    check_database,
+    restore_database,
+)
+from game_server.storage.sqlite import SQLiteStorage
 
 __all__ = ["create_app", "main"]
 
@@ -87,6 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", help="backup file ('-' for standard input)")
     _storage_options(load, suppress=True)
+    check = commands.add_parser(
+        "check",
+        help="check the SQLite database's integrity (exit status 1 on a problem)",
+    )
+    _storage_options(check, suppress=True)
+    backup = commands.add_parser(
+        "backup",
+        help="copy the SQLite database to a new file (also while the server runs)",
+    )
+    backup.add_argument(
+        "destination",
+        type=Path,
+        help="new file, or a directory (the copy is named sunshare-DATE-TIME.db)",
+    )
+    _storage_options(backup, suppress=True)
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup in place of the SQLite database (stop the server first)",
+    )
+    restore.add_argument("backup", type=Path, help="file written by backup")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that holds data (it is kept under another name)",
+    )
+    _storage_options(restore, suppress=True)
     return parser
 
 
@@ -160,22 +195,82 @@ async def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the server or a command."""
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        level = logging.getLevelNamesMapping().get(
-            os.environ.get(LOG_LEVEL_ENV, "info").upper(), logging.INFO
+def _sqlite_path(args: argparse.Namespace) -> Path:
+    """Return the SQLite file of the command line (refuse MongoDB)."""
+    storage = open_storage(args.database, args.data_dir)
+    if not isinstance(storage, SQLiteStorage):
+        raise StorageError(
+            f"{args.command} works on SQLite databases; for MongoDB use mongodump and"
+            " mongorestore (or export and import)"
         )
-        configure_logging(level, json_format=args.log_format == "json")
-        settings = Settings(
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            database_url=args.database,
-            demo=args.demo,
-            trusted_proxies=frozenset(args.trusted_proxy or {"172.30.32.2"}),
+    return storage.path
+
+
+def _restore_hint(args: argparse.Namespace) -> str:
+    """Return what to do about a damaged SQLite file."""
+    options = f"--data-dir {args.data_dir}"
+    if args.database:
+        options = f"--database {args.database}"
+    return (
+        f"check it with: python -m game_server check {options}; restore a backup with:"
+        f" python -m game_server restore FILE --force {options}"
+        " (docs/game-server.md, 'Backup and restore')"
+    )
+
+
+async def _check(args: argparse.Namespace) -> int:
+    """Check the integrity of the SQLite file; print ok or the problems."""
+    path = _sqlite_path(args)
+    report = await asyncio.to_thread(check_database, path)
+    if report.ok:
+        print(
+            f"ok: {path} (schema {report.schema}): integrity and foreign keys checked"
         )
+        return 0
+    print(f"{path}: {len(report.problems)} problem(s):")
+    for problem in report.problems:
+        print(f"  {problem}")
+    print(_restore_hint(args), file=sys.stderr)
+    return 1
+
+
+async def _backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite file with SQLite's online backup API."""
+    path = _sqlite_path(args)
+    written = await asyncio.to_thread(backup_database, path, args.destination)
+    size = (await asyncio.to_thread(written.stat)).st_size
+    print(f"Backed up {path} to {written} ({size} bytes, integrity checked).")
+    return 0
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    """Put a checked backup in place of the SQLite file."""
+    path = _sqlite_path(args)
+    saved = await asyncio.to_thread(
+        restore_database, args.backup, path, force=args.force
+    )
+    if saved is not None:
+        print(f"The replaced database is kept as {saved}.")
+    print(f"Restored {args.backup} into {path}.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the server until it is stopped; a start-up failure is one clear message."""
+    level = logging.getLevelNamesMapping().get(
+        os.environ.get(LOG_LEVEL_ENV, "info").upper(), logging.INFO
+    )
+    configure_logging(level, json_format=args.log_format == "json")
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database,
+        demo=args.demo,
+        trusted_proxies=frozenset(args.trusted_proxy or {"172.30.32.2"}),
+    )
+    try:
+        prepare_data_dir(settings.data_dir)  # also holds the session key
         web.run_app(
             create_app(settings),
             host=settings.host,
@@ -184,9 +279,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             access_log=None,
             print=None,
         )
-        return 0
+    except (StorageError, OSError) as err:
+        print(f"error: the server cannot start: {err}", file=sys.stderr)
+        if isinstance(err, StorageUnavailable) and isinstance(
+            err.__cause__, sqlite3.Error
+        ):
+            print(_restore_hint(args), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the server or a command."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _serve(args)
     configure_logging(logging.WARNING, json_format=False)
-    commands = {"create-admin": _create_admin, "export": _export, "import": _import}
+    commands = {
+        "create-admin": _create_admin,
+        "export": _export,
+        "import": _import,
+        "check": _check,
+        "backup": _backup,
+        "restore": _restore,
+    }
     try:
         return asyncio.run(commands[args.command](args))
     except GameError as err:

@@ -7,14 +7,16 @@ as real data. The numbers come from a seeded random generator: the same demo eac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import logging
 import math
 import random
 import uuid
 
 from game_server.models import Mode, Role, Season, User
-from game_server.services import PARIS, GameService, ReadingInput, Registration
+from game_server.rules.models import PARIS
+from game_server.rules.slots import local_half_hours
+from game_server.services import GameService, ReadingInput, Registration
 
 LOGGER = logging.getLogger(__name__)
 DEMO_PASSWORD = "sunshare-demo"  # noqa: S105
@@ -103,7 +105,7 @@ async def _seed_household(
             continue
         production = user.solar_kwc * max(0.0, rng.gauss(1.6, 0.8))
         self_used = min(production, consumption) * rng.uniform(0.4, 0.8)
-        slots = _slots(rng, consumption - self_used)
+        slots = _slots(rng, day, consumption - self_used)
         await service.record_reading(
             user,
             day,
@@ -134,13 +136,16 @@ async def _seed_household(
             )
 
 
-def _slots(rng: random.Random, total: float) -> list[float | None]:
-    """Spread a day's import over 48 half-hours with a morning and an evening peak."""
+def _slots(rng: random.Random, day: date, total: float) -> list[float | None]:
+    """Spread a day's import over its half-hours with a morning and an evening peak.
+
+    46 or 50 half-hours on clock-change days, shaped by their local time.
+    """
     weights = [
         1.0
         + 1.5 * math.exp(-((h - 15) ** 2) / 8)
         + 2.5 * math.exp(-((h - 38) ** 2) / 10)
-        for h in range(48)
+        for h in local_half_hours(day)
     ]
     weights = [w * rng.uniform(0.8, 1.2) for w in weights]
     scale = max(total, 0.5) / sum(weights)

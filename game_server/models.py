@@ -111,6 +111,9 @@ class User:
     created_at: datetime = field(default_factory=utcnow)
     equipment_changes: list[EquipmentChange] = field(default_factory=list)
     """Declared equipment changes (the scoring re-baselines from their day)."""
+    session_gen: int = 0
+    """Raised to end every browser session of the account (sign-out, new password,
+    disabled); a session cookie holds the value it was issued under."""
 
     @property
     def is_admin(self) -> bool:
@@ -243,6 +246,11 @@ class CatalogueAction:
     title_fr: str
     title_en: str
     enabled: bool = True
+
+    @property
+    def malus(self) -> bool:
+        """Return whether declaring this action costs points (negative base points)."""
+        return self.base_points < 0
 
 
 @dataclass(kw_only=True, slots=True)

@@ -18,11 +18,12 @@ import re
 import secrets
 import time
 from typing import Any
+import unicodedata
 import uuid
-from zoneinfo import ZoneInfo
 
 from game_server import auth, scoring
 from game_server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from game_server.kpis import METERED, energy_kpis
 from game_server.models import (
     DEFAULT_CHALLENGES,
     ActionDeclaration,
@@ -46,15 +47,23 @@ from game_server.models import (
     User,
     Verification,
 )
+from game_server.piggy_bank import PiggyBank, household_piggy_bank
+from game_server.rules.actions import self_declared_factor
+from game_server.rules.models import PARIS, SeasonSettings
 from game_server.rules.reconcile import REVIEW_WINDOW_DAYS, needs_review
-from game_server.scoring_job import FlaggedDay, flagged_days, history_start
+from game_server.rules.slots import slot_count
+from game_server.scoring_job import (
+    FlaggedDay,
+    flagged_days,
+    history_start,
+    household_input,
+    season_settings,
+)
 from game_server.storage import ConflictError, Storage
 
 LOGGER = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
-PRM_RE = re.compile(r"^\d{14}$")
 POSTCODE_RE = re.compile(r"^[0-9A-Za-z -]{2,10}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MIN_PASSWORD = 10
@@ -74,6 +83,8 @@ MAX_EQUIPMENT_CHANGES = 20
 """Equipment changes a household may declare."""
 REVIEW_SCAN_DAYS = 2 * REVIEW_WINDOW_DAYS
 """Recent days the admin pages look at for flagged days (rules §6 review)."""
+ACTIVE_DAYS = 7
+"""A player is active with data for one of the last 7 days (or today): admin KPIs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +129,19 @@ class ReadingInput:
     source: ReadingSource = ReadingSource.LOCAL
 
 
-def half_hours(day: date) -> int:
-    """Return the half-hours of a local day: 48, or 46/50 on daylight-saving days."""
-    start = datetime.combine(day, datetime.min.time(), PARIS)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), PARIS)
-    return int((end.astimezone(UTC) - start.astimezone(UTC)) / timedelta(minutes=30))
+def _local_start(day: date) -> datetime:
+    """Return the UTC instant a local (Europe/Paris) day starts."""
+    return datetime.combine(day, datetime.min.time(), PARIS).astimezone(UTC)
 
 
 def normalise_username(username: str) -> str:
-    """Return the stored form of a username (trimmed, lower case)."""
-    return username.strip().lower()
+    """Return the stored form of a username: Unicode NFKC, trimmed, lower case.
+
+    NFKC folds compatibility forms (fullwidth ``ａｌｉｃｅ``, the Kelvin sign) onto their
+    ASCII letters, so they name the same account; ``USERNAME_RE`` then accepts ASCII
+    only, which refuses look-alikes from other scripts (Cyrillic ``а``, Greek ``ο``).
+    """
+    return unicodedata.normalize("NFKC", username).strip().lower()
 
 
 def _check_text(value: str, field: str, low: int, high: int) -> str:
@@ -161,11 +175,20 @@ def check_password(password: str) -> None:
 
 
 def check_prm(prm: str) -> str:
-    """Return a PRM (14 digits) or raise Invalid."""
-    prm = prm.strip().replace(" ", "")
-    if not PRM_RE.match(prm):
-        raise Invalid("PRM must be exactly 14 digits", field="prm")
-    return prm
+    """Return the canonical PRM (14 ASCII digits) or raise Invalid.
+
+    The Enedis library's ``normalize_prm`` is the one rule (NFKC, separators dropped,
+    ASCII digits only). Imported here: ``game_server.enedis`` imports this module.
+    """
+    from game_server.enedis import ensure_enedis_library
+
+    ensure_enedis_library()
+    from custom_components.sunshare.enedis import normalize_prm
+
+    try:
+        return normalize_prm(prm)
+    except ValueError as err:
+        raise Invalid("PRM must be exactly 14 digits", field="prm") from err
 
 
 class GameService:
@@ -235,7 +258,7 @@ class GameService:
     async def register(self, form: Registration, *, role: Role = Role.PLAYER) -> User:
         """Create an account; a PRM already used by another account is refused."""
         username = normalise_username(form.username)
-        if not USERNAME_RE.match(username):
+        if not USERNAME_RE.fullmatch(username):
             raise Invalid(
                 "username must be 3 to 32 characters: letters, digits, '.', '_', '-'",
                 field="username",
@@ -268,7 +291,7 @@ class GameService:
             )
         if prm is not None and await self.storage.get_user_by_prm(prm) is not None:
             raise self._prm_taken()
-        user.password_hash = auth.hash_password(form.password)
+        user.password_hash = await auth.hash_password_async(form.password)
         try:
             await self.storage.add_user(user)
         except ConflictError as err:
@@ -295,13 +318,15 @@ class GameService:
     async def authenticate(self, username: str, password: str) -> User:
         """Return the account for a username and password, or raise Unauthorized."""
         user = await self.storage.get_user_by_username(normalise_username(username))
-        ok = auth.verify_password(user.password_hash if user else None, password)
+        ok = await auth.verify_password_async(
+            user.password_hash if user else None, password
+        )
         if user is None or not ok:
             raise Unauthorized("wrong username or password", code="bad_credentials")
         if user.disabled:
             raise Forbidden("this account is disabled", code="account_disabled")
         if auth.needs_rehash(user.password_hash):
-            user.password_hash = auth.hash_password(password)
+            user.password_hash = await auth.hash_password_async(password)
             await self.storage.update_user(user)
         return user
 
@@ -343,13 +368,43 @@ class GameService:
             raise self._prm_taken() from err
         return updated
 
-    async def change_password(self, user: User, old: str, new: str) -> None:
-        """Change a player's password after checking the old one."""
-        if not auth.verify_password(user.password_hash, old):
-            raise Unauthorized("wrong current password", field="old_password")
+    async def change_password(
+        self, user: User, current: str, new: str, *, keep_token_id: str | None = None
+    ) -> User:
+        """Change a player's own password after checking the current one.
+
+        Every browser session of the account ends (the caller signs its own one in
+        again with the returned account) and every device token is revoked but
+        ``keep_token_id`` (the token of an API call). Raises Invalid for a bad new
+        password (before any check), Forbidden ``wrong_password`` for a wrong current one.
+        """
         check_password(new)
-        user.password_hash = auth.hash_password(new)
-        await self.storage.update_user(user)
+        if not await auth.verify_password_async(user.password_hash, current):
+            raise Forbidden(
+                "wrong current password",
+                field="current_password",
+                code="wrong_password",
+            )
+        updated = await self.get_user(user.id)
+        updated.password_hash = await auth.hash_password_async(new)
+        await self.storage.update_user(updated)
+        updated.session_gen = await self.end_sessions(updated.id)
+        for token in await self.storage.list_tokens(updated.id):
+            if token.id != keep_token_id:
+                await self.storage.delete_token(token.id)
+        await self.audit(updated, "user.change_password", "user", updated.id)
+        return updated
+
+    async def end_sessions(self, user_id: str) -> int:
+        """End every browser session of an account; return its new session generation.
+
+        Sign-out, a password change or reset and disabling the account call it: a
+        session cookie issued before is refused from then on, wherever it was copied.
+        """
+        generation = await self.storage.bump_session_generation(user_id)
+        if generation is None:
+            raise NotFound("no such user")
+        return generation
 
     # --- API tokens ------------------------------------------------------------------
     async def create_token(
@@ -686,15 +741,26 @@ class GameService:
         if not actor.is_admin:
             if declaration.user_id == actor.id:
                 raise Forbidden("you cannot verify your own actions")
-            allowed = False
-            for membership in await self.storage.list_memberships(
-                user_id=declaration.user_id
+            # Only the captain of the player's team in the current season, for an
+            # action of that season: never a former team's captain (another season's
+            # team, or a team the player left).
+            season = await self.current_season()
+            player = await self.storage.get_user(declaration.user_id)
+            team = (
+                await self.team_of(player, season)
+                if season is not None and player is not None
+                else None
+            )
+            if (
+                season is None
+                or team is None
+                or team.captain_id != actor.id
+                or not season.start <= declaration.day <= season.end
             ):
-                team = await self.storage.get_team(membership.team_id)
-                if team is not None and team.captain_id == actor.id:
-                    allowed = True
-            if not allowed:
-                raise Forbidden("only the player's team captain or an admin can verify")
+                raise Forbidden(
+                    "only the player's current team captain (for an action of the "
+                    "current season) or an admin can verify"
+                )
             if verification is Verification.SENSOR:
                 raise Forbidden("only an admin can mark an action as sensor-confirmed")
         declaration.verification = verification
@@ -720,13 +786,19 @@ class GameService:
             raise Forbidden("admin role required")
 
     async def set_disabled(self, actor: User, user_id: str, disabled: bool) -> User:
-        """Disable or re-enable an account (admin); its tokens stop working."""
+        """Disable or re-enable an account (admin).
+
+        Disabling stops its tokens and ends its browser sessions for good: enabling it
+        again does not bring them back.
+        """
         self._require_admin(actor)
         user = await self.get_user(user_id)
         if user.id == actor.id and disabled:
             raise Conflict("you cannot disable your own account", code="self_disable")
         user.disabled = disabled
         await self.storage.update_user(user)
+        if disabled:
+            user.session_gen = await self.end_sessions(user.id)
         await self.audit(
             actor, "user.disable" if disabled else "user.enable", "user", user.id
         )
@@ -740,8 +812,9 @@ class GameService:
         user = await self.get_user(user_id)
         password = new_password or secrets.token_urlsafe(12)
         check_password(password)
-        user.password_hash = auth.hash_password(password)
+        user.password_hash = await auth.hash_password_async(password)
         await self.storage.update_user(user)
+        await self.end_sessions(user.id)
         for token in await self.storage.list_tokens(user.id):
             await self.storage.delete_token(token.id)
         await self.audit(actor, "user.reset_password", "user", user.id)
@@ -925,7 +998,10 @@ class GameService:
 
         ``declared`` is whether a one-off action is already declared this season
         (declaring it again is refused); ``declared_this_week`` the same for a
-        recurring one (once a week).
+        recurring one (once a week). ``malus`` marks an action that costs points
+        (negative ``base_points``); ``self_declared_factor`` is what its base points
+        are multiplied by until a captain confirms it (1 for a malus: it always counts
+        in full).
         """
         season = await self.current_season()
         since = season.start if season else None
@@ -941,6 +1017,8 @@ class GameService:
                 "domain": action.domain,
                 "level": action.level,
                 "base_points": action.base_points,
+                "malus": action.malus,
+                "self_declared_factor": self_declared_factor(malus=action.malus),
                 "recurring": action.recurring,
                 "title": {"fr": action.title_fr, "en": action.title_en},
                 "declared": action.id in done,
@@ -1017,14 +1095,19 @@ class GameService:
         ):
             _check_number(getattr(data, name), name, 0, MAX_DAY_KWH)
         _check_number(data.t_mean_c, "t_mean_c", -50, 60)
-        day_slots = half_hours(day)
+        day_slots = slot_count(day)
         for name in ("import_slots", "export_slots"):
             slots = getattr(data, name)
             if slots is None:
                 continue
-            if len(slots) > day_slots:
+            if len(slots) != day_slots:
                 raise Invalid(
-                    f"{name} holds at most {day_slots} half-hours on {day}", field=name
+                    f"{name} must hold exactly {day_slots} half-hours on {day} "
+                    f"(in real time order from local midnight, Europe/Paris; 46 on the "
+                    f"spring clock change, 50 on the autumn one), not {len(slots)}; "
+                    "send null for a missing half-hour",
+                    field=name,
+                    code="slot_count",
                 )
             for value in slots:
                 _check_number(value, name, 0, MAX_SLOT_KWH)
@@ -1375,27 +1458,131 @@ class GameService:
             )
         return await scoring.leaderboard(self.storage, season, challenge)
 
+    async def piggy_bank(self, user: User) -> PiggyBank:
+        """Return a household's piggy-bank tallies (see ``game_server.piggy_bank``).
+
+        The latest day, this month, this calendar year, the current season, and every
+        year and season. The days are the rules' (readings, certified Enedis days, meter indexes in
+        simplified mode); the points are the stored piggy-bank cards'.
+        """
+        today = self.today()
+        readings = await self.storage.readings_by_user(
+            [user.id], slots=False, stamps=False
+        )
+        indexes = (
+            await self.storage.list_meter_indexes(user.id)
+            if user.mode is Mode.SIMPLIFIED
+            else []
+        )
+        household = household_input(
+            user,
+            readings[user.id],
+            indexes=indexes,
+            enedis=await self.storage.list_enedis_readings(user.id),
+        )
+        seasons = [s for s in await self.storage.list_seasons() if s.start <= today]
+        points: dict[str, dict[str, float]] = {}
+        for season in seasons:
+            entries = await self.storage.list_scores(season.id, user.id, "piggy_bank")
+            points[season.id] = {entry.month: entry.points for entry in entries}
+        return household_piggy_bank(
+            household.days,
+            today=today,
+            seasons=seasons,
+            current=await self.current_season(),
+            points=points,
+        )
+
+    async def active_players(self, since: date) -> set[str]:
+        """Return the accounts that sent data for a day from ``since`` on.
+
+        A reading, a meter index (simplified mode), a shedding event or a declared
+        action dated ``since`` or later makes a player active.
+        """
+        active = {r.user_id for r in await self.storage.list_readings(start=since)}
+        active |= {
+            d.user_id for d in await self.storage.list_action_declarations(start=since)
+        }
+        active |= {
+            e.user_id
+            for e in await self.storage.list_shedding_events(start=_local_start(since))
+        }
+        simplified = [
+            u.id for u in await self.storage.list_users() if u.mode is Mode.SIMPLIFIED
+        ]
+        if simplified:
+            indexes = await self.storage.meter_indexes_by_user(simplified)
+            active |= {
+                user_id
+                for user_id, items in indexes.items()
+                if any(index.day >= since for index in items)
+            }
+        return active
+
     async def kpis(self, season: Season | None = None) -> dict[str, Any]:
-        """Return the admin page's counters (players, teams, data, actions)."""
+        """Return the admin page's KPIs (rules §8) of a season.
+
+        Players (all accounts with the player role): total, active (data for one of the
+        last ``ACTIVE_DAYS`` days or today), verified PRM, simplified mode, disabled.
+        Teams of the season, and those with an active member. The energy figures come
+        from the season's stored score cards of its participants whose account is
+        enabled (``kpis.energy_kpis``): kWh saved ``Σ(Ĉ − C)``, CO₂ avoided (kWh saved ×
+        the season's ``co2_kg_per_kwh``), kWh shed in total and at peak, data quality.
+        Actions declared in the season, and those confirmed (by a captain, an admin or
+        a sensor).
+        """
         users = await self.storage.list_users()
+        by_id = {u.id: u for u in users}
         players = [u for u in users if u.role is Role.PLAYER]
-        since = self.today() - timedelta(days=7)
-        recent = await self.storage.list_readings(start=since)
-        active = {r.user_id for r in recent}
-        declarations = await self.storage.list_action_declarations(
-            start=season.start if season else None
-        )
-        events = await self.storage.list_shedding_events()
-        shed_kwh = (
-            sum(
-                (e.end - e.start).total_seconds()
-                / 3600
-                * (e.measured_w or e.declared_w)
-                for e in events
-            )
-            / 1000
-        )
+        active = await self.active_players(self.today() - timedelta(days=ACTIVE_DAYS))
         teams = await self.storage.list_teams(season.id if season else None)
+        memberships = await self.storage.list_memberships(
+            season_id=season.id if season else None
+        )
+        team_ids = {team.id for team in teams}
+        active_teams = {
+            m.team_id
+            for m in memberships
+            if m.team_id in team_ids and m.user_id in active
+        }
+        declarations = await self.storage.list_action_declarations(
+            start=season.start if season else None, end=season.end if season else None
+        )
+        energy = energy_kpis([], ())
+        today = self.today()
+        settings = (
+            season_settings(season)
+            if season is not None
+            else SeasonSettings(start=today, end=today)
+        )
+        co2_factor = settings.co2_kg_per_kwh
+        good_share = settings.valid_period_share
+        events: list[SheddingEvent] = []
+        computed = False
+        if season is not None:
+            households = {
+                m.user_id
+                for m in memberships
+                if m.user_id in by_id and not by_id[m.user_id].disabled
+            }
+            entries = []
+            for challenge in (*METERED, "shedding"):
+                if challenge in season.challenges:
+                    entries += await self.storage.list_scores(
+                        season.id, challenge=challenge
+                    )
+            computed = bool(entries)
+            energy = energy_kpis(entries, households, good_share=good_share)
+            after = _local_start(season.end + timedelta(days=1))
+            events = [
+                event
+                for event in await self.storage.list_shedding_events(
+                    start=_local_start(season.start)
+                )
+                if event.start < after
+            ]
+        else:
+            events = await self.storage.list_shedding_events()
         return {
             "players": len(players),
             "players_active_7d": len([u for u in players if u.id in active]),
@@ -1405,10 +1592,20 @@ class GameService:
                 [u for u in players if u.mode is Mode.SIMPLIFIED]
             ),
             "teams": len(teams),
+            "teams_active_7d": len(active_teams),
+            "households": energy.households,
+            "kwh_saved": round(energy.kwh_saved, 3),
+            "co2_kg_per_kwh": co2_factor,
+            "co2_avoided_kg": round(energy.kwh_saved * co2_factor, 3),
+            "shedding_events": len(events),
+            "shedding_kwh": round(energy.shed_kwh, 3),
+            "shedding_peak_kwh": round(energy.shed_peak_kwh, 3),
             "actions_declared": len(declarations),
             "actions_verified": len(
                 [d for d in declarations if d.verification is not Verification.SELF]
             ),
-            "shedding_events": len(events),
-            "shedding_kwh_reported": round(shed_kwh, 3),
+            "data_quality": dict(energy.quality),
+            "valid_period_share": good_share,
+            "flagged_days": energy.flagged_days,
+            "scores_computed": computed,
         }

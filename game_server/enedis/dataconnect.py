@@ -46,6 +46,7 @@ from custom_components.sunshare.enedis import (
     MaxPower,
     Measure,
     classify_error,
+    normalize_prm,
 )
 from custom_components.sunshare.enedis.client import parse_retry_after
 from custom_components.sunshare.enedis.models import EndpointNaming
@@ -465,8 +466,9 @@ def _parse_services(data: Any) -> list[SubscribedService]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        prm = str(item.get("pointId") or "").strip()
-        if len(prm) != 14 or not prm.isdigit():
+        try:
+            prm = normalize_prm(str(item.get("pointId") or ""))
+        except ValueError:
             continue
         services.append(
             SubscribedService(

@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from .models import VERIFICATION_FACTORS, ActionDefinition, ActionRecord, month_key
+from .models import (
+    VERIFICATION_FACTORS,
+    ActionDefinition,
+    ActionRecord,
+    Verification,
+    month_key,
+)
 
 LEVEL_BONUS_PER_LEVEL = 50
 STREAK_STEP = 0.10
@@ -47,6 +53,25 @@ def _consecutive(previous: tuple[int, int], current: tuple[int, int]) -> bool:
     return _iso_week(following) == current
 
 
+def verification_factor(
+    verification: Verification, *, malus: bool, simplified: bool = False
+) -> float:
+    """Return what a declaration's base points are multiplied by.
+
+    ``VERIFICATION_FACTORS`` (at most 1 in simplified mode); always 1 for a malus, so
+    that declaring it honestly costs the same as having it confirmed.
+    """
+    if malus:
+        return 1.0
+    factor = VERIFICATION_FACTORS[verification]
+    return min(factor, 1.0) if simplified else factor
+
+
+def self_declared_factor(*, malus: bool) -> float:
+    """Return the factor of an action declared by the household, not yet confirmed."""
+    return verification_factor(Verification.SELF, malus=malus)
+
+
 def score_actions(
     records: Sequence[ActionRecord],
     catalogue: Mapping[str, ActionDefinition],
@@ -64,11 +89,9 @@ def score_actions(
         action = catalogue.get(record.action_id)
         if action is None:
             continue
-        factor = VERIFICATION_FACTORS[record.verification]
-        if simplified:
-            factor = min(factor, 1.0)
-        if action.malus:
-            factor = 1.0
+        factor = verification_factor(
+            record.verification, malus=action.malus, simplified=simplified
+        )
         bonus = 0.0
         if action.recurring:
             week = _iso_week(record.day)

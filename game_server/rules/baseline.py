@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .models import DayData, SeasonSettings
+from .slots import slot_count
 
 
 def is_valid_day(day: DayData | None, settings: SeasonSettings, *, slots: bool) -> bool:
@@ -18,7 +19,7 @@ def is_valid_day(day: DayData | None, settings: SeasonSettings, *, slots: bool) 
     if day.import_slots is None or not day.import_slots:
         return False
     present = sum(1 for value in day.import_slots if value is not None)
-    return present >= settings.valid_slot_share * len(day.import_slots)
+    return present >= settings.valid_slot_share * slot_count(day.day)
 
 
 def shift_year(day: date, years: int = -1) -> date:

@@ -8,7 +8,6 @@ from datetime import time
 from functools import cache
 
 from .models import (
-    SLOTS_PER_DAY,
     DayData,
     GreenWindow,
     HouseholdProfile,
@@ -16,6 +15,7 @@ from .models import (
     SeasonSettings,
     clamp,
 )
+from .slots import LOCAL_HALF_HOURS, local_half_hours, slot_count
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -185,31 +185,35 @@ def _in_window(slot_start: time, window: GreenWindow) -> bool:
 
 @cache
 def green_mask(month: int, windows: tuple[GreenWindow, ...]) -> tuple[bool, ...]:
-    """Return, for each half-hour slot of a day in ``month``, whether it is green."""
+    """Return, for each local half-hour (0–47) of a day in ``month``, whether it is green."""
     active = [w for w in windows if month in w.months]
     return tuple(
         any(_in_window(time(index // 2, 30 * (index % 2)), w) for w in active)
-        for index in range(SLOTS_PER_DAY)
+        for index in range(LOCAL_HALF_HOURS)
     )
 
 
 def green_share(
     days: Sequence[DayData], windows: Sequence[GreenWindow], settings: SeasonSettings
 ) -> float | None:
-    """Return the share of consumption in green slots over days with enough slots."""
+    """Return the share of consumption in green slots over days with enough slots.
+
+    Each slot is classified by the local time it starts at (``slots.local_half_hours``):
+    all 46 or 50 slots of a clock-change day count.
+    """
     green = total = 0.0
     for day in days:
         slots = day.import_slots
         if not slots:
             continue
         present = [v for v in slots if v is not None]
-        if len(present) < settings.valid_slot_share * len(slots):
+        if len(present) < settings.valid_slot_share * slot_count(day.day):
             continue
         mask = green_mask(day.day.month, tuple(windows))
-        for value, is_green in zip(slots[:SLOTS_PER_DAY], mask, strict=False):
+        for value, half_hour in zip(slots, local_half_hours(day.day), strict=False):
             if value is not None:
                 total += value
-                if is_green:
+                if mask[half_hour]:
                     green += value
     return green / total if total > 0 else None
 

@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-SLOTS_PER_DAY = 48
 
 
 class Challenge(StrEnum):
@@ -109,7 +108,8 @@ class DayData:
     battery_charge_kwh: float = 0.0
     battery_discharge_kwh: float = 0.0
     import_slots: tuple[float | None, ...] | None = None
-    """Half-hour imports from local midnight (48 on normal days), None entries missing."""
+    """Half-hour imports from local midnight in real time order: 48 on ordinary days, 46 on
+    the spring-forward day, 50 on the fall-back day (see ``slots``); None entries missing."""
     export_slots: tuple[float | None, ...] | None = None
     t_mean_c: float | None = None
     """Daily mean outdoor temperature (°C)."""

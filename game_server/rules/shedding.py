@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from .models import PARIS, DayData, PeakEvent, PeakWindow, SeasonSettings, SheddingEvent
+from .slots import SLOT, day_start, local_half_hours, local_value, slot_at
 
 MINUTE = timedelta(minutes=1)
 
@@ -47,14 +48,17 @@ class MergedEvent:
 def merge_events(events: Sequence[SheddingEvent]) -> list[MergedEvent]:
     """Merge overlapping events (by time), ignoring empty or reversed intervals."""
     merged: list[MergedEvent] = []
+    # In UTC: Python adds to and subtracts Paris times by wall clock, wrong across the
+    # fall-back hour.
     for event in sorted(events, key=lambda e: (e.start, e.end)):
-        if event.end <= event.start:
+        start, end = event.start.astimezone(UTC), event.end.astimezone(UTC)
+        if end <= start:
             continue
-        if merged and event.start < merged[-1].end:
-            merged[-1].end = max(merged[-1].end, event.end)
+        if merged and start < merged[-1].end:
+            merged[-1].end = max(merged[-1].end, end)
             merged[-1].events.append(event)
         else:
-            merged.append(MergedEvent(start=event.start, end=event.end, events=[event]))
+            merged.append(MergedEvent(start=start, end=end, events=[event]))
     return merged
 
 
@@ -77,12 +81,6 @@ def peak_multiplier(
     return multiplier
 
 
-def _slot_of(moment: datetime) -> tuple[date, int]:
-    """Return the local day and half-hour slot index of a moment."""
-    local = moment.astimezone(PARIS)
-    return local.date(), local.hour * 2 + local.minute // 30
-
-
 def slot_baseline(
     day: date,
     slot: int,
@@ -90,7 +88,15 @@ def slot_baseline(
     event_days: set[date],
     settings: SeasonSettings,
 ) -> float | None:
-    """Return B_s: mean of the slot over the last 10 same-type days without events."""
+    """Return B_s: mean of the slot over the last 10 same-type days without events.
+
+    ``slot`` is the slot's index in ``day`` (real time order); the baseline averages the
+    same local half-hour of the earlier days (see ``slots.local_value``), so clock-change
+    days on either side compare like with like.
+    """
+    if not 0 <= slot < len(local_half_hours(day)):
+        return None
+    half_hour = local_half_hours(day)[slot]
     weekend = day.weekday() >= 5
     values: list[float] = []
     candidate = day - timedelta(days=1)
@@ -104,8 +110,8 @@ def slot_baseline(
             and candidate not in event_days
             and data is not None
             and data.import_slots is not None
-            and slot < len(data.import_slots)
-            and (value := data.import_slots[slot]) is not None
+            and (value := local_value(data.import_slots, candidate, half_hour))
+            is not None
         ):
             values.append(value)
         candidate -= timedelta(days=1)
@@ -177,10 +183,10 @@ class _Baselines:
         self._days = days
         self._event_days = event_days
         self._settings = settings
-        self._candidates: dict[date, list[Sequence[float | None]]] = {}
+        self._candidates: dict[date, list[tuple[date, Sequence[float | None]]]] = {}
         self._values: dict[tuple[date, int], float | None] = {}
 
-    def _candidates_of(self, day: date) -> list[Sequence[float | None]]:
+    def _candidates_of(self, day: date) -> list[tuple[date, Sequence[float | None]]]:
         """Return the slots of the same-type days without events, latest first.
 
         Only the 70 days before ``day`` are looked at (ten weeks, as ``slot_baseline``).
@@ -199,7 +205,7 @@ class _Baselines:
                     and (candidate.weekday() >= 5) == weekend
                     and candidate not in self._event_days
                 ):
-                    found.append(data.import_slots)
+                    found.append((candidate, data.import_slots))
             self._candidates[day] = found
         return found
 
@@ -210,11 +216,14 @@ class _Baselines:
             return self._values[key]
         wanted = self._settings.baseline_days
         values: list[float] = []
-        for slots in self._candidates_of(day):
-            if len(values) >= wanted:
-                break
-            if slot < len(slots) and (value := slots[slot]) is not None:
-                values.append(value)
+        half_hours = local_half_hours(day)
+        if 0 <= slot < len(half_hours):
+            half_hour = half_hours[slot]
+            for candidate, slots in self._candidates_of(day):
+                if len(values) >= wanted:
+                    break
+                if (value := local_value(slots, candidate, half_hour)) is not None:
+                    values.append(value)
         result = sum(values) / len(values) if values else None
         self._values[key] = result
         return result
@@ -272,8 +281,9 @@ def score_events(
         local_minutes = _local_minutes(item.start, minutes)
         # Cap each half-hour slot's shed energy by the drop below its baseline.
         per_slot: dict[tuple[date, int], list[int]] = {}
-        for n, local in enumerate(local_minutes):
-            slot_key = (local.date(), local.hour * 2 + local.minute // 30)
+        for n, (minute, local) in enumerate(zip(moments, local_minutes, strict=True)):
+            local_day = local.date()
+            slot_key = (local_day, int((minute - day_start(local_day)) // SLOT))
             per_slot.setdefault(slot_key, []).append(n)
         for (day, slot), indexes in per_slot.items():
             baseline = baselines.get(day, slot)
@@ -316,13 +326,13 @@ def _rebound(
     end: datetime, days: Mapping[date, DayData], baselines: _Baselines
 ) -> float:
     """Return the energy above baseline in the 2 hours (4 slots) after an event."""
-    local = end.astimezone(PARIS)
-    floor = local.replace(minute=local.minute // 30 * 30, second=0, microsecond=0)
-    first = (floor if floor == local else floor + timedelta(minutes=30)).astimezone(UTC)
+    day, slot = slot_at(end)
+    first = day_start(day) + slot * SLOT
+    if first < end:
+        first += SLOT
     rebound = 0.0
     for n in range(4):
-        moment = first + timedelta(minutes=30 * n)
-        day, slot = _slot_of(moment)
+        day, slot = slot_at(first + n * SLOT)
         baseline = baselines.get(day, slot)
         actual = _actual(days, day, slot)
         if baseline is not None and actual is not None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import COLLECTIONS, ConflictError, Storage, StorageError
+from .base import (
+    COLLECTIONS,
+    ConflictError,
+    Storage,
+    StorageError,
+    StorageHealth,
+    StorageUnavailable,
+)
 from .sqlite import DATABASE_FILE, SQLiteStorage
 
 __all__ = [
@@ -12,6 +19,8 @@ __all__ = [
     "ConflictError",
     "Storage",
     "StorageError",
+    "StorageHealth",
+    "StorageUnavailable",
     "open_storage",
 ]
 

@@ -33,6 +33,27 @@ class ConflictError(StorageError):
         self.field = field
 
 
+class StorageUnavailable(StorageError):  # noqa: N818
+    """The database cannot be read or written now (read-only, locked, I/O, corrupt).
+
+    The backends raise it for faults of the store itself (never for a refused change);
+    the server answers 503 ``storage_unavailable``.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class StorageHealth:
+    """Whether the store can be read and written now (``Storage.health``)."""
+
+    read: bool
+    write: bool
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the store can be both read and written."""
+        return self.read and self.write
+
+
 @dataclass(frozen=True, slots=True)
 class Collection:
     """A collection (table) of one model: its key and unique constraints."""
@@ -97,6 +118,8 @@ def _model_columns(model: type[Any]) -> _ModelColumns:
     return columns
 
 
+_SESSION_GENERATION = frozenset({"session_gen"})
+"""Written only by ``bump_session_generation`` (never by ``update_user``)."""
 USERS = Collection(
     "users",
     models.User,
@@ -267,6 +290,11 @@ class Storage(ABC):
     async def ping(self) -> bool:
         """Return whether the database answers."""
 
+    async def health(self) -> StorageHealth:
+        """Return whether the store can be read and written (cheap; never raises)."""
+        answers = await self.ping()
+        return StorageHealth(read=answers, write=answers)
+
     def worker_url(self) -> str | None:
         """Return a URL another process opens the same database with (None: cannot)."""
         return None
@@ -278,7 +306,15 @@ class Storage(ABC):
 
     @abstractmethod
     async def update_user(self, user: models.User) -> None:
-        """Replace an account (ConflictError ``prm``)."""
+        """Replace an account (ConflictError ``prm``); its session generation stays."""
+
+    @abstractmethod
+    async def bump_session_generation(self, user_id: str) -> int | None:
+        """Add one to an account's session generation (atomically); return it.
+
+        None when there is no such account. ``update_user`` never writes the field, so
+        a stale copy of the account saved later cannot bring ended sessions back.
+        """
 
     @abstractmethod
     async def get_user(self, user_id: str) -> models.User | None:
@@ -572,9 +608,12 @@ class Storage(ABC):
 
     @abstractmethod
     async def list_scores(
-        self, season_id: str, user_id: str | None = None
+        self,
+        season_id: str,
+        user_id: str | None = None,
+        challenge: str | None = None,
     ) -> list[models.ScoreEntry]:
-        """Return stored scores of a season (of one household), by month."""
+        """Return a season's stored scores (of a household, a challenge), by month."""
 
     # --- backup ----------------------------------------------------------------------
     @abstractmethod
@@ -603,8 +642,22 @@ class RecordStorage(Storage):
         """Insert or replace a record by key; return whether it was new."""
 
     @abstractmethod
-    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
-        """Replace a record by key; return whether it existed."""
+    def _update_sync(
+        self,
+        coll: Collection,
+        record: dict[str, Any],
+        keep: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Replace a record by key but its ``keep`` fields; return if it existed."""
+
+    @abstractmethod
+    def _increment_sync(
+        self, coll: Collection, key: dict[str, Any], name: str
+    ) -> int | None:
+        """Add one to an integer field of a record, atomically; return the new value.
+
+        None when no record has this key.
+        """
 
     @abstractmethod
     def _find_sync(
@@ -658,9 +711,14 @@ class RecordStorage(Storage):
         """Insert or replace a record by key; return whether it was new."""
         return await self._run(self._upsert_sync, coll, record)
 
-    async def _update(self, coll: Collection, record: dict[str, Any]) -> bool:
-        """Replace a record by key; return whether it existed."""
-        return await self._run(self._update_sync, coll, record)
+    async def _update(
+        self,
+        coll: Collection,
+        record: dict[str, Any],
+        keep: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Replace a record by key but its ``keep`` fields; return if it existed."""
+        return await self._run(self._update_sync, coll, record, keep)
 
     async def _find(
         self,
@@ -729,8 +787,14 @@ class RecordStorage(Storage):
         await self._insert(USERS, to_record(user))
 
     async def update_user(self, user: models.User) -> None:
-        """Replace an account (ConflictError ``prm``)."""
-        await self._update(USERS, to_record(user))
+        """Replace an account (ConflictError ``prm``); its session generation stays."""
+        await self._update(USERS, to_record(user), keep=_SESSION_GENERATION)
+
+    async def bump_session_generation(self, user_id: str) -> int | None:
+        """Add one to an account's session generation (atomically); return it."""
+        return await self._run(
+            self._increment_sync, USERS, {"id": user_id}, "session_gen"
+        )
 
     async def get_user(self, user_id: str) -> models.User | None:
         """Return an account by id."""
@@ -1114,11 +1178,18 @@ class RecordStorage(Storage):
             await self._run(self._replace_sync, SCORES, wheres, records)
 
     async def list_scores(
-        self, season_id: str, user_id: str | None = None
+        self,
+        season_id: str,
+        user_id: str | None = None,
+        challenge: str | None = None,
     ) -> list[models.ScoreEntry]:
-        """Return stored scores of a season (of one household), by month."""
+        """Return a season's stored scores (of a household, a challenge), by month."""
         return await self._many(
-            SCORES, models.ScoreEntry, season_id=season_id, user_id=user_id
+            SCORES,
+            models.ScoreEntry,
+            season_id=season_id,
+            user_id=user_id,
+            challenge=challenge,
         )
 
     # --- backup ----------------------------------------------------------------------

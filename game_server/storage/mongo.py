@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 import functools
 import logging
 from typing import Any
@@ -27,12 +28,16 @@ from .base import (
     Range,
     RecordStorage,
     StorageError,
+    StorageHealth,
+    StorageUnavailable,
     sort_fields,
 )
 
 LOGGER = logging.getLogger(__name__)
 DEFAULT_DATABASE = "sunshare"
 DUPLICATE_KEY = 11000
+HEARTBEAT = "heartbeat"
+"""Collection of the health check's one document (not exported)."""
 """MongoDB's error code of a unique index violation."""
 
 
@@ -64,7 +69,7 @@ class MongoStorage(RecordStorage):
         except (ConflictError, StorageError):
             raise
         except PyMongoError as err:
-            raise StorageError(f"MongoDB: {err}") from err
+            raise StorageUnavailable(f"MongoDB: {err}") from err
 
     def _open_sync(self) -> None:
         """Connect and create the indexes (in a thread)."""
@@ -105,7 +110,7 @@ class MongoStorage(RecordStorage):
             await asyncio.to_thread(self._open_sync)
         except PyMongoError as err:
             self._db = None
-            raise StorageError(f"MongoDB: {err}") from err
+            raise StorageUnavailable(f"MongoDB: {err}") from err
 
     async def close(self) -> None:
         """Close the client (when this storage created it)."""
@@ -127,6 +132,33 @@ class MongoStorage(RecordStorage):
         except StorageError:
             return False
         return True
+
+    async def health(self) -> StorageHealth:
+        """Return whether the database can be read and written (a heartbeat document)."""
+        try:
+            return await self._run(self._health_sync)
+        except StorageError:
+            return StorageHealth(read=False, write=False)
+
+    def _health_sync(self) -> StorageHealth:
+        """Read one document of each collection; replace the heartbeat document."""
+        read = write = True
+        try:
+            for coll in COLLECTIONS:
+                self._db[coll.name].find_one({}, {"_id": True})
+        except PyMongoError as err:
+            LOGGER.warning("Health check: cannot read MongoDB: %s", err)
+            read = False
+        try:
+            self._db[HEARTBEAT].replace_one(
+                {"_id": "healthz"},
+                {"_id": "healthz", "at": datetime.now(UTC).isoformat()},
+                upsert=True,
+            )
+        except PyMongoError as err:
+            LOGGER.warning("Health check: cannot write MongoDB: %s", err)
+            write = False
+        return StorageHealth(read=read, write=write)
 
     # --- helpers -------------------------------------------------------------------
     @staticmethod
@@ -172,15 +204,37 @@ class MongoStorage(RecordStorage):
             raise self._conflict(coll, record) from err
         return result.upserted_id is not None
 
-    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
-        """Replace a record by key."""
+    def _update_sync(
+        self,
+        coll: Collection,
+        record: dict[str, Any],
+        keep: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Replace a record by key (but the ``keep`` fields)."""
+        target = self._db[coll.name]
         try:
-            result = self._db[coll.name].replace_one(
-                self._key(coll, record), self._document(record)
-            )
+            if keep:
+                changes = {k: v for k, v in record.items() if k not in keep}
+                result = target.update_one(self._key(coll, record), {"$set": changes})
+            else:
+                result = target.replace_one(
+                    self._key(coll, record), self._document(record)
+                )
         except DuplicateKeyError as err:
             raise self._conflict(coll, record) from err
         return bool(result.matched_count)
+
+    def _increment_sync(
+        self, coll: Collection, key: dict[str, Any], name: str
+    ) -> int | None:
+        """Add one to an integer field (``$inc``: atomic); return the new value."""
+        document = self._db[coll.name].find_one_and_update(
+            {k: key[k] for k in coll.key},
+            {"$inc": {name: 1}},
+            projection={"_id": False, name: True},
+            return_document=pymongo.ReturnDocument.AFTER,
+        )
+        return None if document is None else int(document[name])
 
     @staticmethod
     def _filter(where: dict[str, Any], span: Range | None) -> dict[str, Any]:

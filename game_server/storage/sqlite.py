@@ -27,8 +27,11 @@ from .base import (
     Range,
     RecordStorage,
     StorageError,
+    StorageHealth,
+    StorageUnavailable,
     sort_fields,
 )
+from .files import create_private_file, prepare_data_dir, restrict_database_files
 
 LOGGER = logging.getLogger(__name__)
 
@@ -195,10 +198,27 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX enedis_readings_day ON enedis_readings (day)",
     ],
+    [
+        # Session generation: raised by sign-out, password changes and disabling, it
+        # ends every browser session issued before (see game_server/web/core.py).
+        "ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DATABASE_FILE = "sunshare.db"
 _UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def is_fault(err: sqlite3.Error) -> bool:
+    """Return whether an SQLite error is a fault of the database (not of a query).
+
+    Read-only file, disk I/O, a lock held beyond the busy timeout, a full disk
+    (``OperationalError``), a corrupt or foreign file (``DatabaseError`` itself) or an
+    internal error; refused changes (``IntegrityError``) and programming errors are not.
+    """
+    return isinstance(err, sqlite3.OperationalError | sqlite3.InternalError) or (
+        type(err) is sqlite3.DatabaseError
+    )
 
 
 def _quote(name: str) -> str:
@@ -225,9 +245,16 @@ def _conflict_name(coll: Collection, message: str) -> str:
 class SQLiteStorage(RecordStorage):
     """Storage in one SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
-        """Remember the database file; ``open()`` connects."""
+    def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
+        """Remember the database file; ``open()`` connects.
+
+        ``busy_timeout``: seconds a write waits for another connection's lock before
+        failing with ``StorageUnavailable`` ("database is locked").
+        """
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._health = StorageHealth(read=True, write=True)
+        """The last health check's answer (its failures are logged when they start)."""
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
 
@@ -237,9 +264,14 @@ class SQLiteStorage(RecordStorage):
         if self._executor is None:
             raise StorageError("storage is not open")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(func, *args, **kwargs)
-        )
+        try:
+            return await loop.run_in_executor(
+                self._executor, functools.partial(func, *args, **kwargs)
+            )
+        except sqlite3.Error as err:
+            if not is_fault(err):
+                raise
+            raise StorageUnavailable(f"{self.path}: {err}") from err
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -249,17 +281,27 @@ class SQLiteStorage(RecordStorage):
         return self._conn
 
     def _connect(self) -> None:
-        """Connect, configure and migrate (in the worker thread)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Connect, configure and migrate (in the worker thread).
+
+        A new database file is created with mode 0600 (its directory 0700), so its
+        ``-wal`` and ``-shm`` files are 0600 too, whatever the umask.
+        """
+        prepare_data_dir(self.path.parent)
+        if create_private_file(self.path):
+            LOGGER.info("Created the database %s", self.path)
+        else:
+            restrict_database_files(self.path)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn = conn
         try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={self._busy_ms:d}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = conn
             self._migrate()
+            # A damaged file (truncated, a table's page overwritten) fails here, at start.
+            self._read_probe()
         except BaseException:
             # A refused file (e.g. a newer schema) leaves no connection open.
             self._conn = None
@@ -314,6 +356,65 @@ class SQLiteStorage(RecordStorage):
             )
         except (sqlite3.Error, StorageError):
             return False
+
+    @property
+    def _busy_ms(self) -> int:
+        """Return the busy timeout in milliseconds."""
+        return max(0, round(self.busy_timeout * 1000))
+
+    async def health(self) -> StorageHealth:
+        """Return whether the file can be read and written now (rolled back: cheap)."""
+        try:
+            return await self._run(self._health_sync)
+        except StorageError:
+            return StorageHealth(read=False, write=False)
+
+    def _read_probe(self) -> int:
+        """Read the schema and the first row of each table; return the schema version."""
+        conn = self.conn
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        for coll in COLLECTIONS:
+            conn.execute(
+                f"SELECT * FROM {_quote(coll.name)} LIMIT 1"  # noqa: S608
+            ).fetchone()
+        return version
+
+    def _health_sync(self) -> StorageHealth:
+        """Read the schema and each table's first row; try a write, then roll it back.
+
+        A failure is logged when the state changes (not at every probe).
+        """
+        conn = self.conn
+        read = True
+        try:
+            version = self._read_probe()
+        except sqlite3.Error as err:
+            if self._health.read:
+                LOGGER.warning("Health check: cannot read %s: %s", self.path, err)
+            read, version = False, SCHEMA_VERSION
+        write = True
+        # A locked database answers "no" within a second, not after the full timeout.
+        conn.execute(f"PRAGMA busy_timeout={min(self._busy_ms, 1000):d}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Rewrites the header with the value it holds; rolled back anyway.
+                conn.execute(f"PRAGMA user_version = {version:d}")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            if self._health.write:
+                LOGGER.warning("Health check: cannot write %s: %s", self.path, err)
+            write = False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_ms:d}")
+        health = StorageHealth(read=read, write=write)
+        if health.ok and not self._health.ok:
+            LOGGER.warning("Health check: %s can be read and written again", self.path)
+        self._health = health
+        return health
 
     def worker_url(self) -> str:
         """Return the URL of this database file (worker processes open it too)."""
@@ -396,11 +497,16 @@ class SQLiteStorage(RecordStorage):
                 raise ConflictError(_conflict_name(coll, message)) from err
             raise StorageError(f"{coll.name}: {message}") from err
 
-    def _update_sync(self, coll: Collection, record: dict[str, Any]) -> bool:
-        """Replace a record by key."""
+    def _update_sync(
+        self,
+        coll: Collection,
+        record: dict[str, Any],
+        keep: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Replace a record by key (but the ``keep`` fields)."""
         row = self._to_row(coll, record)
         where = " AND ".join(f"{_quote(k)} = ?" for k in coll.key)
-        others = [c for c in coll.columns if c not in coll.key]
+        others = [c for c in coll.columns if c not in coll.key and c not in keep]
         sets = ", ".join(f"{_quote(c)} = ?" for c in others)
         try:
             with self.conn:
@@ -415,6 +521,26 @@ class SQLiteStorage(RecordStorage):
             if "UNIQUE" in message:
                 raise ConflictError(_conflict_name(coll, message)) from err
             raise StorageError(f"{coll.name}: {message}") from err
+
+    def _increment_sync(
+        self, coll: Collection, key: dict[str, Any], name: str
+    ) -> int | None:
+        """Add one to an integer field in one transaction; return the new value."""
+        where = " AND ".join(f"{_quote(k)} = ?" for k in coll.key)
+        values = tuple(key[k] for k in coll.key)
+        column = _quote(name)
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                f"UPDATE {_quote(coll.name)} SET {column} = {column} + 1 "  # noqa: S608
+                f"WHERE {where}",
+                values,
+            )
+            row = self.conn.execute(
+                f"SELECT {column} FROM {_quote(coll.name)} WHERE {where}",  # noqa: S608
+                values,
+            ).fetchone()
+        return None if row is None else int(row[0])
 
     @staticmethod
     def _where(where: dict[str, Any], span: Range | None) -> tuple[str, list[Any]]:

@@ -9,7 +9,7 @@ Every decision is the service layer's (``game_server.services.GameService``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 import hashlib
 from pathlib import Path
@@ -21,6 +21,7 @@ import jinja2
 from game_server.services import GameService
 
 from . import (
+    pages_account,
     pages_admin,
     pages_auth,
     pages_meter,
@@ -31,7 +32,12 @@ from . import (
 from .core import STATE_KEY, WebConfig, WebState
 from .ingress import SUPERVISOR_ADDRESS
 from .middleware import web_middleware
-from .ratelimit import LoginRateLimiter
+from .ratelimit import (
+    THROTTLES_KEY,
+    LoginRateLimiter,
+    RegistrationLimiter,
+    setup_throttles,
+)
 from .session import load_or_create_secret
 
 __all__ = ["STATE_KEY", "WebConfig", "configure_web", "setup_web"]
@@ -79,9 +85,9 @@ async def _web_ctx(app: web.Application) -> AsyncIterator[None]:
 def setup_web(app: web.Application, config: WebConfig | None = None) -> None:
     """Mount the web pages, their templates and static files on the application."""
     config = config or _config_from_app(app)
+    setup_throttles(app)  # the same ones as the JSON API's
     app[STATE_KEY] = WebState(
         config=config,
-        limiter=LoginRateLimiter(),
         static_version=_static_version(),
         service=_service,
     )
@@ -103,6 +109,7 @@ def setup_web(app: web.Application, config: WebConfig | None = None) -> None:
         pages_score,
         pages_team,
         pages_admin,
+        pages_account,
     ):
         module.add_routes(app.router)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
@@ -113,10 +120,22 @@ def configure_web(
     *,
     trusted_proxies: frozenset[str] | None = None,
     limiter: LoginRateLimiter | None = None,
+    registration_limiter: RegistrationLimiter | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> None:
-    """Change the web settings of a built application (tests, embedding)."""
+    """Change the web settings of a built application (tests, embedding).
+
+    ``limiter`` replaces the sign-in throttle of the pages *and* the JSON API (they share
+    it); ``clock`` the sessions' wall clock.
+    """
     state = app[STATE_KEY]
     if trusted_proxies is not None:
         state.config = replace(state.config, trusted_proxies=trusted_proxies)
+    if clock is not None:
+        state.config = replace(state.config, clock=clock)
+        if state.started:  # the codec reads the clock too
+            state.start(state.key)
     if limiter is not None:
-        state.limiter = limiter
+        app[THROTTLES_KEY].login = limiter
+    if registration_limiter is not None:
+        app[THROTTLES_KEY].registration = registration_limiter

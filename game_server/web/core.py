@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import hashlib
 import hmac
 from pathlib import Path
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,6 @@ from game_server.services import GameService
 
 from .csrf import csrf_token
 from .i18n import Translator
-from .ratelimit import LoginRateLimiter
 from .session import Session, SessionCodec
 
 PAGE_KEY = "sunshare.page"
@@ -39,8 +39,11 @@ class WebConfig:
     trusted_proxies: frozenset[str] = frozenset({"172.30.32.2"})
     """Peers whose X-Ingress-Path, X-Remote-User-* and X-Forwarded-* headers we believe."""
     session_max_age: float = 14 * 24 * 3600
+    """A session ends this long after sign-in, however active (and after as long idle)."""
     form_max_bytes: int = 64 * 1024
     cookie_name: str = "sunshare_session"
+    clock: Callable[[], float] = time.time
+    """Wall clock of the sessions, in seconds (tests move it)."""
 
 
 @dataclass(slots=True)
@@ -48,7 +51,6 @@ class WebState:
     """What the pages share across requests (stored in the app)."""
 
     config: WebConfig
-    limiter: LoginRateLimiter
     static_version: str
     service: Callable[[web.Application], GameService]
     _key: bytes | None = None
@@ -57,7 +59,14 @@ class WebState:
     def start(self, key: bytes) -> None:
         """Use the session key (loaded when the server starts)."""
         self._key = key
-        self._codec = SessionCodec(key, max_age=self.config.session_max_age)
+        self._codec = SessionCodec(
+            key, max_age=self.config.session_max_age, clock=self.config.clock
+        )
+
+    @property
+    def started(self) -> bool:
+        """Return whether the session key is loaded."""
+        return self._key is not None
 
     @property
     def key(self) -> bytes:
@@ -201,20 +210,66 @@ def page_of(request: web.Request) -> Page:
 
 
 def auth_fingerprint(key: bytes, user: User) -> str:
-    """Return a session binding to the account's password (resets end old sessions)."""
-    digest = hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256)
+    """Return a session's binding to the account's session generation and password.
+
+    Raising the generation (sign-out, password change or reset, disabling) or changing
+    the password makes every session issued before it invalid.
+    """
+    digest = hmac.new(
+        key,
+        f"{user.id}:{user.session_gen}:{user.password_hash}".encode(),
+        hashlib.sha256,
+    )
     return digest.hexdigest()[:32]
 
 
 def login_session(page: Page, user: User) -> None:
-    """Start a fresh signed-in session (new CSRF token: no fixation)."""
+    """Start a fresh signed-in session (new CSRF token: no fixation).
+
+    ``since`` is the sign-in instant: the session ends ``session_max_age`` after it,
+    whatever the activity (each response renews the cookie only within that time).
+    """
     lang = page.session.get("lang")
     page.session.clear()
     page.session["uid"] = user.id
     page.session["auth"] = auth_fingerprint(page.state.key, user)
+    page.session["since"] = int(page.state.config.clock())
     if isinstance(lang, str):
         page.session["lang"] = lang
     page.user = user
+
+
+def session_time_left(page: Page) -> float | None:
+    """Return the seconds a signed-in session has left (None: not signed in by it)."""
+    since = page.session.get("since")
+    if "uid" not in page.session or not isinstance(since, int):
+        return None
+    age = page.state.config.clock() - since
+    if age < -60:  # issued in the future: not ours
+        return 0.0
+    return max(page.state.config.session_max_age - age, 0.0)
+
+
+def session_is_current(page: Page, user: User) -> bool:
+    """Return whether the page's session still signs in this account."""
+    left = session_time_left(page)
+    return (
+        left is not None
+        and left > 0
+        and not user.disabled
+        and hmac.compare_digest(
+            str(page.session.get("auth", "")), auth_fingerprint(page.state.key, user)
+        )
+    )
+
+
+def end_session(page: Page) -> None:
+    """Forget the signed-in account of the page's session (the language stays)."""
+    lang = page.session.get("lang")
+    page.session.clear()
+    if isinstance(lang, str):
+        page.session["lang"] = lang
+    page.user = None
 
 
 def require_user(page: Page) -> User:

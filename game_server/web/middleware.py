@@ -8,6 +8,7 @@ from aiohttp import web
 
 from game_server.errors import GameError
 from game_server.services import normalise_username
+from game_server.storage import StorageError
 
 from . import ingress
 from .core import (
@@ -16,8 +17,10 @@ from .core import (
     Handler,
     Page,
     WebState,
-    auth_fingerprint,
+    end_session,
     login_session,
+    session_is_current,
+    session_time_left,
 )
 from .csrf import FIELD, csrf_valid
 from .i18n import LANGUAGES, Translator, negotiate
@@ -51,15 +54,11 @@ async def _load_user(page: Page) -> None:
     uid = page.session.get("uid")
     if isinstance(uid, str):
         user = await service.storage.get_user(uid)
-        if (
-            user is not None
-            and not user.disabled
-            and page.session.get("auth") == auth_fingerprint(page.state.key, user)
-        ):
+        if user is not None and session_is_current(page, user):
             page.user = user
             return
-        # Deleted, disabled or password reset since: the session is over.
-        page.session.clear()
+        # Deleted, disabled, signed out, new password or 14 days old: it is over.
+        end_session(page)
     remote = ingress.remote_user(page.request, page.state.config.trusted_proxies)
     if remote is None:
         return
@@ -77,10 +76,13 @@ def _set_cookie(response: web.StreamResponse, page: Page) -> None:
         if not page.session.new:
             response.del_cookie(config.cookie_name, path=path)
         return
+    # Renewed on every page, but a signed-in session never past its sign-in + max age.
+    left = session_time_left(page)
+    max_age = config.session_max_age if left is None else left
     response.set_cookie(
         config.cookie_name,
         page.state.codec.seal(page.session.as_dict()),
-        max_age=int(config.session_max_age),
+        max_age=int(max_age),
         path=path,
         httponly=True,
         samesite="Lax",
@@ -165,6 +167,11 @@ async def web_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             {"status": err.status, "message": page.error_text(err)},
             status=err.status,
         )
+    except StorageError as err:
+        from game_server.app import log_storage_failure
+
+        log_storage_failure(request, err)
+        response = _error(page, 503)
     _set_cookie(response, page)
     _headers(response)
     if isinstance(response, web.HTTPException):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import logging
 import math
+from typing import Any
 
 from aiohttp import web
 
@@ -11,9 +13,11 @@ from game_server.errors import Forbidden, GameError, Unauthorized
 from game_server.models import Mode
 from game_server.services import Registration
 
-from .core import login_session, page_of, web_page
+from .core import Page, end_session, login_session, page_of, web_page
 from .forms import FormReader
 from .i18n import LANGUAGES
+from .ratelimit import Throttled, throttles
+from .targets import same_site_path
 
 LOGGER = logging.getLogger(__name__)
 MODES = tuple(mode.value for mode in Mode)
@@ -37,42 +41,51 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = FormReader(page)
     username = form.text("username", max_chars=64)
     password = form.password("password")
-    limiter = page.state.limiter
-    wait = limiter.retry_after(username, page.address)
-    if wait > 0:
+    try:
+        # Reserved before the (slow) password check: concurrent guesses count at once.
+        attempt = throttles(request.app).login.begin(username, page.address)
+    except Throttled as err:
         LOGGER.warning("Throttled sign-in for %r from %s", username, page.address)
-        response = page.render(
+        return throttled(
+            page,
+            err,
             "login.html",
-            {
-                "username": username,
-                "error": page.t("login.throttled", minutes=str(math.ceil(wait / 60))),
-            },
-            status=429,
+            {"username": username, "error": wait_text(page, err)},
         )
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
     try:
         user = await page.service.authenticate(username, password)
     except (Unauthorized, Forbidden) as err:
-        limiter.failure(username, page.address)
         return page.render(
             "login.html",
             {"username": username, "error": page.error_text(err)},
             status=err.status,
         )
-    limiter.success(username)
+    attempt.succeeded()
     login_session(page, user)
     raise page.redirect("web.dashboard")
 
 
+def wait_text(page: Page, err: Throttled, key: str = "login.throttled") -> str:
+    """Return the "too many attempts, try again in N min" message."""
+    return page.t(key, minutes=str(math.ceil(err.retry_after / 60)))
+
+
+def throttled(
+    page: Page, err: Throttled, template: str, context: Mapping[str, Any]
+) -> web.Response:
+    """Return a form page refused with 429 and ``Retry-After``."""
+    response = page.render(template, context, status=429)
+    response.headers["Retry-After"] = str(math.ceil(err.retry_after))
+    return response
+
+
 @web_page
 async def logout(request: web.Request) -> web.StreamResponse:
-    """End the session."""
+    """End the session, and every other session of the account (wherever copied)."""
     page = page_of(request)
-    lang = page.session.get("lang")
-    page.session.clear()
-    if isinstance(lang, str):
-        page.session["lang"] = lang
+    if page.user is not None:
+        await page.service.end_sessions(page.user.id)
+    end_session(page)
     page.flash("info", "logout.done")
     raise page.redirect("web.login")
 
@@ -127,6 +140,15 @@ async def register(request: web.Request) -> web.StreamResponse:
     errors = form.errors.fields
     if not errors:
         try:
+            # Each registration hashes a password: a few per address and hour.
+            throttles(request.app).registration.begin(page.address)
+        except Throttled as err:
+            LOGGER.warning("Throttled registration from %s", page.address)
+            errors = {"__all__": wait_text(page, err, "register.throttled")}
+            return throttled(
+                page, err, "register.html", {"values": values, "errors": errors}
+            )
+        try:
             user = await page.service.register(registration)
         except GameError as err:
             errors = {err.field or "__all__": page.error_text(err)}
@@ -147,9 +169,8 @@ async def language(request: web.Request) -> web.StreamResponse:
     if lang not in LANGUAGES:
         raise web.HTTPNotFound
     page.session["lang"] = lang
-    target = request.query.get("next", "")
-    # Only our own paths: no scheme, no host, no protocol-relative URL.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    target = same_site_path(request.query.get("next"))
+    if target is None:
         raise page.redirect("web.home")
     raise web.HTTPSeeOther(location=page.prefix + target)
 

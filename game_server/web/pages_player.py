@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from game_server.errors import GameError
-from game_server.models import DailyReading, EquipmentKind, Mode, User
+from game_server.models import EquipmentKind, Mode, User
+from game_server.rules.actions import self_declared_factor
 
 from .charts import build_chart
 from .core import Page, page_of, require_user, web_page
@@ -25,28 +25,10 @@ TIPS_HOT_WATER = (3,)
 TIPS_SOLAR = (4, 5)
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """Grid energy over a period: imported (-) and exported (+), in kWh."""
-
-    imported: float
-    exported: float
-    days: int
-
-    @property
-    def balance(self) -> float:
-        """Return exported minus imported."""
-        return self.exported - self.imported
-
-
-def tally(readings: list[DailyReading], start: date, end: date) -> Tally:
-    """Return the piggy-bank tally of the stored readings between two days."""
-    chosen = [r for r in readings if start <= r.day <= end]
-    return Tally(
-        imported=sum(r.import_kwh for r in chosen),
-        exported=sum(r.export_kwh for r in chosen),
-        days=len(chosen),
-    )
+def factor_text(factor: float, lang: str) -> str:
+    """Return a points factor as players read it (``0.5``, or ``0,5`` in French)."""
+    text = f"{factor:g}"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def tip_order(user: User) -> list[int]:
@@ -70,15 +52,15 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
     season = await service.current_season()
     score = await service.player_score(user, season) if season else None
     since = today - timedelta(days=CHART_DAYS - 1)
-    season_start = season.start if season else since
-    readings = await storage.list_readings(user.id, start=min(since, season_start))
-    daily = [r for r in readings if r.day >= since]
-    month_start = today.replace(day=1)
-    latest = readings[-1].day if readings else None
+    daily = await storage.list_readings(user.id, start=since)
+    # The piggy bank's tallies: the rules' days, the piggy-bank cards' points.
+    piggy = await service.piggy_bank(user)
+    latest = piggy.day.first if piggy.day else None
     tallies = {
-        "day": tally(readings, latest, latest) if latest else None,
-        "month": tally(readings, month_start, today),
-        "season": tally(readings, season_start, today) if season else None,
+        "day": piggy.day,
+        "month": piggy.month,
+        "year": piggy.year,
+        "season": piggy.season.tally if piggy.season else None,
     }
     monthly: dict[str, float] = defaultdict(float)
     if score:
@@ -91,6 +73,7 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
     declared: dict[str, list[Any]] = defaultdict(list)
     for declaration in declarations:
         declared[declaration.action_id].append(declaration)
+    catalogue.sort(key=lambda a: (a.level, a.domain, a.id))
     return {
         "season": season,
         "score": score,
@@ -114,9 +97,29 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
             height=240,
         ),
         "tallies": tallies,
+        "piggy_rows": [
+            (page.t("piggy.year_label", year=item.first.year), item)
+            for item in piggy.years
+        ]
+        + [
+            (
+                page.t(
+                    "piggy.season_label",
+                    name=item.season.name,
+                    start=item.season.start.strftime("%d/%m/%Y"),
+                    end=item.season.end.strftime("%d/%m/%Y"),
+                ),
+                item.tally,
+            )
+            for item in piggy.seasons
+        ],
         "latest_day": latest,
         "tips": tip_order(user),
-        "catalogue": sorted(catalogue, key=lambda a: (a.level, a.domain, a.id)),
+        "catalogue": catalogue,
+        # Actions that cost points are listed apart so they never read as good deeds.
+        "good_actions": [a for a in catalogue if not a.malus],
+        "malus_actions": [a for a in catalogue if a.malus],
+        "self_factor": factor_text(self_declared_factor(malus=False), page.lang),
         "declared": declared,
         "tokens": await service.list_tokens(user),
         "indexes": list(reversed(await storage.list_meter_indexes(user.id)))[:8]
@@ -185,11 +188,18 @@ async def declare_action(request: web.Request) -> web.StreamResponse:
         _fail(page, next(iter(form.errors.fields.values()), page.t("form.bad_date")))
         raise page.redirect("web.dashboard")
     try:
-        await page.service.declare_action(user, action_id, day)
+        declaration = await page.service.declare_action(user, action_id, day)
     except GameError as err:
         _fail(page, err)
     else:
-        page.flash("success", "actions.declared")
+        action = await page.service.storage.get_catalogue_action(declaration.action_id)
+        if action is not None and action.malus:
+            # Not a success to celebrate: say plainly what it costs.
+            page.flash(
+                "info", "actions.declared_malus", points=f"{-action.base_points:g}"
+            )
+        else:
+            page.flash("success", "actions.declared")
     raise page.redirect("web.dashboard")
 
 

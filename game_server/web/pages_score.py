@@ -79,6 +79,8 @@ FACTOR_UNITS: dict[str, str] = {
     "malus": "number",
     "segment_median_kwh_per_uc": "kwh",
     "uncapped_points": "points",
+    "shed_kwh": "kwh",
+    "peak_kwh": "kwh",
     "level": "int",
 }
 LIST_FACTORS = frozenset({"events", "lines"})
@@ -251,6 +253,7 @@ def _event_rows(t: Translator, events: list[Mapping[str, Any]]) -> list[dict[str
                 "when": _interval(event.get("start"), event.get("end")),
                 "shed_kw": number(event.get("shed_kw"), 2),
                 "raw_kwh": number(event.get("raw_kwh"), 2),
+                "peak_kwh": number(event.get("peak_kwh"), 2),
                 "weighted_kwh": number(event.get("weighted_kwh"), 2),
                 "rebound_kwh": number(event.get("rebound_kwh"), 2),
                 "points": number(event.get("points"), 2),

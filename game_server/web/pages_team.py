@@ -51,6 +51,8 @@ async def team_context(page: Page, user: User, season: Season | None) -> dict[st
     captain = team.captain_id == user.id
     if captain:
         titles = await _titles(page)
+        # A malus counts in full whether confirmed or not: nothing to confirm.
+        malus = {a.id for a in await service.storage.list_catalogue() if a.malus}
         for member in members:
             if member.id == user.id:
                 continue
@@ -65,6 +67,7 @@ async def team_context(page: Page, user: User, season: Season | None) -> dict[st
                 }
                 for declaration in declarations
                 if declaration.verification is Verification.SELF
+                and declaration.action_id not in malus
             )
     context.update(
         team=team,

@@ -19,6 +19,7 @@ from custom_components.sunshare.game import (
     GameRateLimitedError,
     GameValidationError,
     ShedEvent,
+    game_day_half_hours,
 )
 from tests.game.server import PASSWORD, RunningServer, running_game_server
 
@@ -108,16 +109,17 @@ async def test_answer_that_is_not_json(
 async def test_reading_is_an_idempotent_upsert(
     server: RunningServer, client: GameClient
 ) -> None:
-    """A day with 48 half-hours is stored; re-sending it replaces it."""
+    """A day with its half-hours is stored; re-sending it replaces it."""
     day = _recent_day()
-    slots = tuple(0.25 + i / 100 for i in range(48))
+    count = game_day_half_hours(day)  # 48, or 46/50 when today is near a clock change
+    slots = tuple(0.25 + i / 100 for i in range(count))
     reading = DailyReading(
         day=day,
         import_kwh=sum(slots),
         export_kwh=1.5,
         production_kwh=4.0,
         import_slots=slots,
-        export_slots=(0.0,) * 16 + (0.1,) * 15 + (0.0,) * 17,
+        export_slots=(0.0,) * 16 + (0.1,) * 15 + (0.0,) * (count - 31),
         t_mean_c=6.5,
     )
     await client.put_reading(reading)
@@ -246,6 +248,12 @@ async def test_catalogue_titles_and_declarations(
     assert aerators.title("fr") == stored["tap_aerators"].title_fr
     assert aerators.title("en-GB") == stored["tap_aerators"].title_en
     assert aerators.title("de") == stored["tap_aerators"].title_en
+    # Points come with their sign; the server marks what costs points.
+    assert (aerators.base_points, aerators.malus) == (10.0, False)
+    assert (actions["heated_pool"].base_points, actions["heated_pool"].malus) == (
+        -100.0,
+        True,
+    )
 
     await client.post_action("tap_aerators", _recent_day(1), None)
     again = {action.id: action for action in await client.catalogue()}

@@ -173,7 +173,8 @@ async def test_profile_password_and_tokens(service: GameService) -> None:
         await service.get_user(alice.id), prm="33333333333333"
     )
     assert moved.prm_verified is False
-    with pytest.raises(Unauthorized):
+    # A wrong current password is refused (403, not 401: the caller is authenticated).
+    with pytest.raises(Forbidden):
         await service.change_password(alice, "wrong", "a brand new password")
     await service.change_password(alice, PASSWORD, "a brand new password")
     await service.authenticate("alice", "a brand new password")

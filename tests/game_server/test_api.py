@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 import uuid
 
 from aiohttp.test_utils import TestClient, TestServer
+import jsonschema
 import pytest
 
 from game_server import scoring
@@ -183,8 +184,15 @@ async def test_reading_upsert_is_idempotent(api: Api) -> None:
         ("2026-11-20", {**DAY, "import_kwh": True}, 422, "invalid"),
         ("2026-11-20", {"export_kwh": 1, "production_kwh": 1}, 422, "missing_field"),
         ("2026-11-20", {**DAY, "colour": "red"}, 422, "unknown_field"),
-        ("2026-11-20", {**DAY, "slots": {"import": [0.1] * 49}}, 422, "invalid"),
-        ("2026-11-20", {**DAY, "slots": {"import": [-0.1]}}, 422, "invalid"),
+        ("2026-11-20", {**DAY, "slots": {"import": [0.1] * 49}}, 422, "slot_count"),
+        ("2026-11-20", {**DAY, "slots": {"import": [0.1] * 47}}, 422, "slot_count"),
+        ("2026-11-20", {**DAY, "slots": {"import": [0.1] * 46}}, 422, "slot_count"),
+        (
+            "2026-11-20",
+            {**DAY, "slots": {"import": [-0.1] + [0.1] * 47}},
+            422,
+            "invalid",
+        ),
         ("2026-11-20", {**DAY, "slots": {"import": ["x"]}}, 422, "invalid"),
         ("2026-11-20", {**DAY, "slots": [1, 2]}, 422, "invalid"),
         ("2026-11-20", {**DAY, "slots": {"other": []}}, 422, "invalid"),
@@ -204,6 +212,58 @@ async def test_reading_validation(
     body_json = await expect_error(await api.put_day(day, body), status, code)
     assert body_json["message"]
     assert await api.service.storage.list_readings(api.user.id) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "count"),
+    [
+        (datetime(2026, 11, 23, 12, tzinfo=UTC), "2026-11-20", 48),
+        (datetime(2026, 11, 23, 12, tzinfo=UTC), "2026-10-25", 50),  # fall back
+        (datetime(2027, 4, 2, 12, tzinfo=UTC), "2027-03-28", 46),  # spring forward
+    ],
+)
+async def test_slots_hold_the_days_real_half_hours(
+    tmp_path: Path, now: datetime, day: str, count: int
+) -> None:
+    """A day's half-hours are accepted only in the day's real count, said in the error."""
+    app = create_app(Settings(data_dir=tmp_path, clock=lambda: now, web_pages=False))
+    async with TestClient(TestServer(app)) as client:
+        service = app[SERVICE_KEY]
+        await add_season(service)
+        user = await service.register(registration("alice"))
+        token = (
+            await (
+                await client.post(
+                    "/api/v1/auth/token",
+                    json={
+                        "username": "alice",
+                        "password": PASSWORD,
+                        "device_name": "HA",
+                    },
+                )
+            ).json()
+        )["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for wrong in sorted({46, 47, 48, 49, 50} - {count}):
+            response = await client.put(
+                f"/api/v1/readings/{day}",
+                json={**DAY, "slots": {"import": [0.25] * wrong}},
+                headers=headers,
+            )
+            body = await expect_error(response, 422, "slot_count")
+            assert f"exactly {count} half-hours" in body["message"]
+            assert f"not {wrong}" in body["message"]
+            assert body["field"] == "import_slots"
+        assert await service.storage.list_readings(user.id) == []
+        slots = [0.25] * (count - 1) + [None]
+        response = await client.put(
+            f"/api/v1/readings/{day}",
+            json={**DAY, "slots": {"import": slots, "export": [0.0] * count}},
+            headers=headers,
+        )
+        assert response.status == 201, await response.text()
+        (reading,) = await service.storage.list_readings(user.id)
+        assert reading.import_slots == slots
 
 
 async def test_malformed_and_oversized_bodies(api: Api) -> None:
@@ -403,7 +463,7 @@ async def test_slots_on_daylight_saving_day(tmp_path: Path) -> None:
         await expect_error(
             await client.put("/api/v1/readings/2026-10-26", json=body, headers=headers),
             422,
-            "invalid",
+            "slot_count",
         )
 
 
@@ -462,6 +522,36 @@ async def test_catalogue_lists_enabled_actions_and_declarations(api: Api) -> Non
         await (await api.client.get("/api/v1/catalogue", headers=api.auth())).json()
     )
     assert "defrost_freezer" not in actions
+
+
+async def test_catalogue_marks_what_costs_points(api: Api) -> None:
+    """Each action has its signed base points, a malus flag and its self-declared factor.
+
+    The answer matches the schema the OpenAPI document gives for ``/catalogue``.
+    """
+    response = await api.client.get("/api/v1/catalogue", headers=api.auth())
+    body = await response.json()
+    doc = await (await api.client.get("/api/v1/openapi.json")).json()
+    schema = doc["paths"]["/api/v1/catalogue"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]
+    jsonschema.validate(body, schema)
+    item = schema["properties"]["actions"]["items"]
+    assert {"base_points", "malus", "self_declared_factor"} <= set(item["required"])
+
+    actions = _by_id(body)
+    pool = actions["heated_pool"]
+    assert (pool["base_points"], pool["malus"]) == (-100, True)
+    # A malus counts in full whether confirmed or not: declaring it never pays less.
+    assert pool["self_declared_factor"] == 1.0
+    aerators = actions["tap_aerators"]
+    assert (aerators["base_points"], aerators["malus"]) == (10, False)
+    assert aerators["self_declared_factor"] == 0.5
+    assert (
+        {i for i, a in actions.items() if a["malus"]}
+        == {i for i, a in actions.items() if a["base_points"] < 0}
+        == {"heated_pool", "heating_above_21c", "windows_without_walls"}
+    )
 
 
 async def test_catalogue_needs_a_token(api: Api) -> None:

@@ -24,7 +24,11 @@ async def test_healthz_answers_ok(tmp_path: Path) -> None:
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/healthz")
         assert response.status == 200
-        assert await response.json() == {"status": "ok", "version": __version__}
+        assert await response.json() == {
+            "status": "ok",
+            "version": __version__,
+            "storage": {"read": True, "write": True},
+        }
         storage = app[STORAGE_KEY]
         assert isinstance(storage, SQLiteStorage)
         assert storage.path == tmp_path / "sunshare.db"
@@ -42,6 +46,7 @@ async def test_healthz_reports_a_dead_database(tmp_path: Path) -> None:
         response = await client.get("/healthz")
         assert response.status == 503
         assert (await response.json())["status"] == "unavailable"
+        assert (await response.json())["storage"] == {"read": False, "write": False}
 
 
 def test_json_log_lines(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import contextlib
 from datetime import date
 from pathlib import Path
+import re
+import unicodedata
 
+from hypothesis import given, strategies as st
 import mongomock
 import pytest
 
 from game_server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from game_server.models import Role, User, Verification
-from game_server.services import GameService
+from game_server.models import Membership, Role, Season, Team, User, Verification
+from game_server.services import GameService, check_prm
 from game_server.storage import Storage
 from game_server.storage.mongo import MongoStorage
 from game_server.storage.sqlite import SQLiteStorage
@@ -75,6 +79,119 @@ async def test_registration_rules(service: GameService) -> None:
         await service.authenticate("alice", "wrong password")
     with pytest.raises(Unauthorized):
         await service.authenticate("nobody", PASSWORD)
+
+
+async def test_only_the_current_captain_verifies(service: GameService) -> None:
+    """A former team's captain can no longer confirm a player's actions (attack).
+
+    Alice captains Bob's team; Bob leaves and joins Carol's team: Alice is refused, Carol
+    may verify. Nobody but an admin may verify an action dated outside the current
+    season.
+    """
+    alice, bob, carol = [
+        await service.register(registration(n)) for n in ("alice", "bob", "carol")
+    ]
+    first = await service.create_team(alice, "Les Watts")
+    await service.join_team(bob, first.invite_code)
+    declaration = await service.declare_action(bob, "heating_19c", date(2026, 11, 20))
+    await service.leave_team(bob)
+    with pytest.raises(Forbidden, match="current team captain"):
+        await service.verify_action(alice, declaration.id)
+    second = await service.create_team(carol, "Les Ampères")
+    await service.join_team(bob, second.invite_code)
+    with pytest.raises(Forbidden):
+        await service.verify_action(alice, declaration.id)
+    verified = await service.verify_action(carol, declaration.id)
+    assert verified.verified_by == carol.id
+    # A declaration dated before the season cannot be confirmed by the captain.
+    old = await service.declare_action(bob, "lids_on_pans", date(2026, 10, 20))
+    with pytest.raises(Forbidden):
+        await service.verify_action(carol, old.id)
+    admin = await make_admin(service)
+    assert (await service.verify_action(admin, old.id)).verified_by == admin.id
+
+
+async def test_last_seasons_captain_cannot_verify(service: GameService) -> None:
+    """Alice captained Bob's team last season; this season Bob plays alone (attack)."""
+    alice, bob = [await service.register(registration(n)) for n in ("alice", "bob")]
+    last = Season(name="Winter 2025", start=date(2025, 11, 1), end=date(2026, 3, 31))
+    await service.storage.add_season(last)
+    team = Team(
+        name="Old Watts", invite_code="OLDWATTS", captain_id=alice.id, season_id=last.id
+    )
+    await service.storage.add_team(team)
+    for player in (alice, bob):
+        await service.storage.add_membership(
+            Membership(team_id=team.id, user_id=player.id, season_id=last.id)
+        )
+    declaration = await service.declare_action(bob, "heating_19c", date(2026, 11, 20))
+    with pytest.raises(Forbidden, match="current team captain"):
+        await service.verify_action(alice, declaration.id)
+    stored = await service.storage.get_action_declaration(declaration.id)
+    assert stored is not None and stored.verification is Verification.SELF
+
+
+FULLWIDTH = {ord("0") + n: 0xFF10 + n for n in range(10)}
+ARABIC_INDIC = {ord("0") + n: 0x0660 + n for n in range(10)}
+
+
+async def test_one_account_per_meter_whatever_the_digits(service: GameService) -> None:
+    """A PRM is stored in its canonical 14 ASCII digits (attack: Unicode digits).
+
+    Fullwidth digits (and no-break or ideographic spaces) fold onto the same meter, so
+    a second account for it is refused; other scripts' digits are refused outright.
+    """
+    alice = await service.register(registration("alice", "12345678901234"))
+    assert alice.prm == "12345678901234"
+    for disguised in (
+        "12345678901234".translate(FULLWIDTH),
+        "1234\u00a05678\u30009012 34",
+        "１２３４ ５６７８ ９０１２ ３４",
+    ):
+        with pytest.raises(Conflict) as err:
+            await service.register(registration("bob", disguised))
+        assert err.value.code == "prm_taken"
+    for refused in ("12345678901234".translate(ARABIC_INDIC), "1234567890123\u0663"):
+        with pytest.raises(Invalid) as invalid:
+            await service.register(registration("bob", refused))
+        assert invalid.value.field == "prm"
+    bob = await service.register(registration("bob"))
+    with pytest.raises(Conflict):
+        await service.update_profile(bob, prm="12345678901234".translate(FULLWIDTH))
+    carol = await service.register(
+        registration("carol", "22516914714270".translate(FULLWIDTH))
+    )
+    assert carol.prm == "22516914714270"
+
+
+@given(st.text(max_size=40))
+def test_a_prm_is_fourteen_ascii_digits_or_refused(text: str) -> None:
+    """Whatever comes in, the stored PRM is 14 ASCII digits or the input is refused."""
+    accepted: str | None = None
+    with contextlib.suppress(Invalid):
+        accepted = check_prm(text)
+    if accepted is not None:
+        assert len(accepted) == 14 and accepted.isascii() and accepted.isdigit()
+        assert check_prm(accepted) == accepted
+    canonical = re.sub(r"[\s.-]", "", unicodedata.normalize("NFKC", text))
+    assert (accepted is not None) == (
+        len(canonical) == 14 and canonical.isascii() and canonical.isdigit()
+    )
+
+
+async def test_usernames_fold_compatibility_forms(service: GameService) -> None:
+    """ＡＬＩＣＥ (fullwidth) is alice; Cyrillic look-alikes are refused (attack)."""
+    alice = await service.register(registration("alice"))
+    with pytest.raises(Conflict) as err:
+        await service.register(registration("ａｌｉｃｅ"))
+    assert err.value.code == "username_taken"
+    assert (await service.authenticate("ＡＬＩＣＥ", PASSWORD)).id == alice.id
+    for look_alike in ("\u0430lice", "alic\u0435", "\u03bflaf", "bob\u200b"):
+        with pytest.raises(Invalid) as invalid:
+            await service.register(registration(look_alike))
+        assert invalid.value.field == "username"
+    kelvin = await service.register(registration("\u212aate"))
+    assert kelvin.username == "kate"
 
 
 async def test_teams_size_limit_and_one_team_per_season(service: GameService) -> None:
@@ -191,8 +308,8 @@ async def test_admin_operations_are_audited(service: GameService) -> None:
 
 
 def test_half_hours_follow_daylight_saving() -> None:
-    from game_server.services import half_hours
+    from game_server.rules.slots import slot_count
 
-    assert half_hours(date(2026, 11, 20)) == 48
-    assert half_hours(date(2026, 3, 29)) == 46
-    assert half_hours(date(2026, 10, 25)) == 50
+    assert slot_count(date(2026, 11, 20)) == 48
+    assert slot_count(date(2026, 3, 29)) == 46
+    assert slot_count(date(2026, 10, 25)) == 50

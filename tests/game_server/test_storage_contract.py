@@ -703,3 +703,45 @@ def test_codec_decodes_every_kind_of_field() -> None:
             from_record(_Sample, record)
     with pytest.raises(CodecError, match="expected an object"):
         from_record(_Sample, [])  # type: ignore[arg-type]
+
+
+async def test_scores_of_one_challenge(storage: Storage) -> None:
+    """``list_scores`` keeps one challenge's entries (of all households or of one)."""
+    season = make_season()
+    await storage.add_season(season)
+    alice, bob = make_user("alice"), make_user("bob")
+    for user in (alice, bob):
+        await storage.add_user(user)
+
+    def entry(user: User, challenge: str, month: str, points: float) -> ScoreEntry:
+        return ScoreEntry(
+            season_id=season.id,
+            user_id=user.id,
+            challenge=challenge,
+            month=month,
+            points=points,
+            card={"factors": {"shed_kwh": points}},
+        )
+
+    await storage.replace_scores_many(
+        season.id,
+        {
+            alice.id: [
+                entry(alice, "shedding", "2026-11", 1.0),
+                entry(alice, "sobriety", "2026-11", 2.0),
+                entry(alice, "shedding", "2026-12", 3.0),
+            ],
+            bob.id: [entry(bob, "shedding", "2026-11", 4.0)],
+        },
+    )
+    shedding = await storage.list_scores(season.id, challenge="shedding")
+    assert sorted((e.user_id == alice.id, e.month, e.points) for e in shedding) == [
+        (False, "2026-11", 4.0),
+        (True, "2026-11", 1.0),
+        (True, "2026-12", 3.0),
+    ]
+    assert [
+        e.card for e in await storage.list_scores(season.id, alice.id, "sobriety")
+    ] == [{"factors": {"shed_kwh": 2.0}}]
+    assert await storage.list_scores(season.id, bob.id, "sobriety") == []
+    assert len(await storage.list_scores(season.id)) == 4

@@ -64,7 +64,7 @@ async def test_reconfigure_and_reauth_of_kinds_without_them_abort(
 async def test_options_are_offered_only_for_kinds_that_have_some(
     hass: HomeAssistant,
 ) -> None:
-    """The options button appears for Linky, relay and game entries only."""
+    """The options button appears for Linky, pulse meter, relay and game entries only."""
     offered = {
         kind: SunshareConfigFlow.async_supports_options_flow(
             MockConfigEntry(domain=DOMAIN, data={CONF_KIND: kind.value})
@@ -73,7 +73,7 @@ async def test_options_are_offered_only_for_kinds_that_have_some(
     }
     assert offered == {
         EntryKind.LINKY: True,
-        EntryKind.PULSE_METER: False,
+        EntryKind.PULSE_METER: True,
         EntryKind.BUZZER: False,
         EntryKind.RELAY: True,
         EntryKind.ENEDIS: False,

@@ -21,7 +21,12 @@ from game_server.rules import (
     score_household,
     team_score,
 )
-from game_server.rules.actions import cap_actions, score_actions
+from game_server.rules.actions import (
+    cap_actions,
+    score_actions,
+    self_declared_factor,
+    verification_factor,
+)
 from game_server.rules.reconcile import needs_review, reconcile_day, tolerance_kwh
 
 CATALOGUE = {
@@ -86,6 +91,20 @@ def test_simplified_mode_caps_the_verification_factor() -> None:
     """In simplified mode, a sensor confirmation counts 1.0, not 1.5."""
     result = score_actions([_record("a3", 5, SENSOR)], CATALOGUE, simplified=True)
     assert result.by_month["2027-01"] == pytest.approx(10)
+
+
+def test_factor_shown_to_players_is_the_one_scored() -> None:
+    """Self-declared, a good deed counts × 0.5; a malus always counts in full."""
+    assert self_declared_factor(malus=False) == 0.5
+    assert self_declared_factor(malus=True) == 1.0
+    assert verification_factor(SENSOR, malus=False) == 1.5
+    assert verification_factor(SENSOR, malus=False, simplified=True) == 1.0
+    assert verification_factor(SENSOR, malus=True) == 1.0
+    for action_id in ("a2", "m1"):
+        points = score_actions([_record(action_id, 5, S)], CATALOGUE)
+        factor = self_declared_factor(malus=CATALOGUE[action_id].malus)
+        assert points.lines[0]["factor"] == factor
+        assert points.lines[0]["points"] == CATALOGUE[action_id].base_points * factor
 
 
 def test_unknown_actions_are_ignored() -> None:

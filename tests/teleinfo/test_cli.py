@@ -11,9 +11,16 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from custom_components.sunshare.teleinfo import Frame, FrameDecoder, Mode
 from custom_components.sunshare.teleinfo.cli import decode_stream
-from custom_components.sunshare.teleinfo.simulator import Faults, Simulator
+from custom_components.sunshare.teleinfo.simulator import (
+    MODE_NAMES,
+    PROFILE_NAMES,
+    Faults,
+    Simulator,
+)
 
 from .helpers import HISTORIC_CAPTURE, frame, hgroup, sgroup
 
@@ -143,3 +150,37 @@ def test_simulate_on_a_pty_subprocess() -> None:
     assert len(frames) >= 3
     assert {"SINSTS1", "IRMS3", "URMS3", "SMAXSN3-1"} <= frames[-1].groups.keys()
     assert decoder.counters.checksum_errors == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "valid"),
+    [
+        ([MODULE, "simulate"], "--profile", PROFILE_NAMES),
+        ([MODULE, "simulate"], "--mode", MODE_NAMES),
+        (["benchmarks.teleinfo_integration"], "--profile", PROFILE_NAMES),
+        (["benchmarks.teleinfo_integration"], "--mode", MODE_NAMES),
+    ],
+)
+def test_unknown_profile_or_mode_fails_at_once(
+    command: list[str], option: str, valid: tuple[str, ...]
+) -> None:
+    """The simulator and the benchmark refuse a bad name before doing anything.
+
+    The benchmark used to start Home Assistant and then hang on an unknown profile:
+    the timeout turns a hang back into a failure.
+    """
+    start = time.monotonic()
+    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+        [sys.executable, "-m", *command, option, "bogus"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert time.monotonic() - start < 30
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert f"argument {option}: invalid choice: 'bogus'" in result.stderr
+    for name in valid:
+        assert name in result.stderr

@@ -19,6 +19,7 @@ from custom_components.sunshare.teleinfo import (
     decode_status,
 )
 from custom_components.sunshare.teleinfo.simulator import (
+    PROFILE_NAMES,
     Faults,
     Profile,
     PtyServer,
@@ -66,6 +67,17 @@ def test_every_profile_has_valid_checksums(mode: Mode, profile: Profile) -> None
             assert chk(zone) == group[-1:], group
     # The real cadence: the frame's bytes on the line plus the silence.
     assert simulator.interval == pytest.approx(len(data) * 10 / BAUDRATES[mode] + 0.025)
+
+
+def test_unknown_profile_or_mode_names_the_valid_ones() -> None:
+    """A misspelt profile or mode fails at once, listing what is accepted."""
+    with pytest.raises(ValueError, match="unknown profile 'tempo-bleu'") as err:
+        Simulator(Mode.STANDARD, "tempo-bleu")
+    assert all(name in str(err.value) for name in PROFILE_NAMES)
+    with pytest.raises(ValueError, match="unknown mode 'legacy'") as err:
+        Simulator("legacy", Profile.BASE)
+    assert "historic, standard" in str(err.value)
+    assert Simulator("historic", "three-phase").mode is Mode.HISTORIC
 
 
 def test_indexes_and_power_evolve() -> None:

@@ -152,9 +152,13 @@ class AlarmPlayer:
         Due times are compared as datetimes, the very values the timers are set for:
         a float offset such as 0.2 + 0.2 + 0.2 = 0.6000000000000001 s, compared with
         an elapsed time rounded to the microsecond, made a step never due and
-        rescheduled forever. A step is scheduled only strictly after ``now``.
+        rescheduled forever. A step is scheduled only strictly after ``now``, taken
+        as the later of the time the timer was set for (what Home Assistant passes)
+        and the clock: a timer that fires late applies every change due by then,
+        instead of scheduling the next ones in the past.
         """
         self._unsub = None
+        now = max(now, dt_util.utcnow())
         steps, started = self._steps, self._started
         if steps is None or started is None:  # pragma: no cover - cancelled
             return

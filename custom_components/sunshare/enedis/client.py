@@ -34,6 +34,7 @@ import json
 import logging
 import re
 from typing import Any, Final
+import unicodedata
 
 import aiohttp
 
@@ -71,7 +72,7 @@ DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 DEFAULT_TIMEOUT: Final = 30.0
 USER_AGENT: Final = "Sunshare Home Assistant integration"
 
-_PRM_RE: Final = re.compile(r"^\d{14}$")
+_PRM_RE: Final = re.compile(r"^[0-9]{14}$")
 _CODE_RE: Final = re.compile(
     r"ADAM[-_](?:DC[-_]\d{4}|ERR\d{4})|STM[-_]ERR[-_]\d{7}|no_data_found|\b900908\b"
 )
@@ -81,9 +82,14 @@ type Sleep = Callable[[float], Awaitable[None]]
 
 
 def normalize_prm(prm: str) -> str:
-    """Return the PRM without spaces, or raise ``ValueError`` unless 14 digits."""
-    cleaned = re.sub(r"[\s.-]", "", str(prm))
-    if not _PRM_RE.match(cleaned):
+    """Return the canonical PRM (14 ASCII digits), or raise ``ValueError``.
+
+    The one rule for every place a PRM enters: Unicode NFKC first (fullwidth digits
+    become ASCII ones), then spaces, dots and dashes are dropped; what remains must be
+    exactly 14 ASCII digits (other scripts' digits, e.g. Arabic-Indic, are refused).
+    """
+    cleaned = re.sub(r"[\s.-]", "", unicodedata.normalize("NFKC", str(prm)))
+    if not _PRM_RE.fullmatch(cleaned):
         raise ValueError(
             "A PRM is the 14-digit number of the meter (point de livraison)"
         )

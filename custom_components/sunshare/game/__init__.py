@@ -13,9 +13,19 @@ from .errors import (
     GameRateLimitedError,
     GameValidationError,
 )
-from .models import CatalogueAction, DailyReading, PeakEvent, ShedEvent
+from .models import (
+    GAME_TIME_ZONE,
+    CatalogueAction,
+    DailyReading,
+    PeakEvent,
+    ShedEvent,
+    game_day_bounds,
+    game_day_half_hours,
+    game_today,
+)
 
 __all__ = [
+    "GAME_TIME_ZONE",
     "CatalogueAction",
     "DailyReading",
     "GameAuthError",
@@ -26,4 +36,7 @@ __all__ = [
     "GameValidationError",
     "PeakEvent",
     "ShedEvent",
+    "game_day_bounds",
+    "game_day_half_hours",
+    "game_today",
 ]

@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+GAME_TIME_ZONE = ZoneInfo("Europe/Paris")
+"""The game's days are Paris calendar days, whatever Home Assistant's time zone."""
+SLOT = timedelta(minutes=30)
+
+
+def game_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Return a game day's start and end (local midnights, Europe/Paris) in UTC."""
+    start = datetime.combine(day, time(), GAME_TIME_ZONE).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), GAME_TIME_ZONE)
+    return start, end.astimezone(UTC)
+
+
+def game_day_half_hours(day: date) -> int:
+    """Return the half-hours a game day's slots must hold: 48, 46 or 50 (clock changes)."""
+    start, end = game_day_bounds(day)
+    return int((end - start) / SLOT)
+
+
+def game_today(now: datetime) -> date:
+    """Return the game day an aware instant falls in."""
+    return now.astimezone(GAME_TIME_ZONE).date()
 
 
 def _rounded(values: tuple[float | None, ...]) -> list[float | None]:
@@ -26,6 +49,18 @@ class DailyReading:
     export_slots: tuple[float | None, ...] | None = None
     t_mean_c: float | None = None
     source: str = "local"
+
+    def __post_init__(self) -> None:
+        """Refuse half-hours that are not the game day's real count (46/48/50)."""
+        expected = game_day_half_hours(self.day)
+        for name in ("import_slots", "export_slots"):
+            slots = getattr(self, name)
+            if slots is not None and len(slots) != expected:
+                msg = (
+                    f"{name} of {self.day} must hold {expected} half-hours "
+                    f"(Europe/Paris day), not {len(slots)}"
+                )
+                raise ValueError(msg)
 
     def as_json(self) -> dict[str, Any]:
         """Return the body of ``PUT /api/v1/readings/{day}``."""
@@ -105,6 +140,10 @@ class CatalogueAction:
     declared: bool = False
     """Already declared this season."""
     declared_this_week: bool = False
+    base_points: float = 0.0
+    """Points of a confirmed declaration; negative when declaring it costs points."""
+    malus: bool = False
+    """Declaring this action costs points (the server's flag, else base_points < 0)."""
 
     def title(self, language: str) -> str:
         """Return the title in a language, else in English, else the id."""
@@ -117,6 +156,8 @@ class CatalogueAction:
     def from_json(cls, data: dict[str, Any]) -> CatalogueAction:
         """Build a catalogue action from the API's JSON."""
         titles = data.get("title")
+        base_points = float(data.get("base_points") or 0)
+        malus = data.get("malus")
         return cls(
             id=str(data["id"]),
             level=int(data.get("level") or 0),
@@ -130,4 +171,6 @@ class CatalogueAction:
             },
             declared=bool(data.get("declared")),
             declared_this_week=bool(data.get("declared_this_week")),
+            base_points=base_points,
+            malus=malus if isinstance(malus, bool) else base_points < 0,
         )

@@ -1,7 +1,8 @@
-"""Declaring energy-saving actions: the shared path, the action select and its button.
+"""Declaring catalogue actions: the shared path, the action select and its button.
 
 The select offers the season's catalogue (titles in Home Assistant's language, falling
-back to English, then the id); the button declares the selected action for today through
+back to English, then the id), each option with its signed points; the actions that cost
+points come last and say so. The button declares the selected action for today through
 the same path as the ``sunshare.declare_action`` action: sent at once, or kept in the
 persistent outbox while the server is unreachable. Declaring is idempotent on the server
 (a one-off action once a season, a recurring one once a week).
@@ -19,12 +20,20 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from custom_components.sunshare.const import DOMAIN
-from custom_components.sunshare.game import CatalogueAction, GameAuthError, GameError
+from custom_components.sunshare.game import (
+    CatalogueAction,
+    GameAuthError,
+    GameError,
+    game_today,
+)
 
 from .const import CONF_URL
 from .coordinator import GameCoordinator
 from .entity import GameEntity
 from .runtime import GameConfigEntry
+
+# Added to the option of an action that costs points (the titles come in fr and en).
+MALUS_MARKS = {"fr": "coûte des points", "en": "costs points"}
 
 
 async def async_declare_action(
@@ -58,15 +67,40 @@ async def async_declare_action(
         ) from err
 
 
+def signed_points(points: float) -> str:
+    """Return base points with their sign: ``+10 pts``, ``−30 pts`` (true minus)."""
+    sign = "+" if points > 0 else "−" if points < 0 else ""
+    return f"{sign}{abs(points):g} pts"
+
+
+def malus_mark(language: str) -> str:
+    """Return the words that mark an option costing points, in a language."""
+    for key in (language, language.split("-", maxsplit=1)[0]):
+        if key in MALUS_MARKS:
+            return MALUS_MARKS[key]
+    return MALUS_MARKS["en"]
+
+
 def action_labels(
     catalogue: list[CatalogueAction], language: str
 ) -> dict[str, CatalogueAction]:
-    """Return the catalogue by option label (titles made unique with their id)."""
-    titles = [action.title(language) for action in catalogue]
-    return {
-        (title if titles.count(title) == 1 else f"{title} ({action.id})"): action
-        for title, action in zip(titles, catalogue, strict=True)
-    }
+    """Return the catalogue by option label, the actions costing points last.
+
+    A label is the title with the signed base points, e.g. ``Fit aerators on taps
+    (+10 pts)``; an action that costs points says so, e.g. ``Heat a swimming pool
+    (−100 pts, costs points)``, so it never reads as a good deed. Titles that appear
+    twice get their id too.
+    """
+    ordered = [a for a in catalogue if not a.malus] + [a for a in catalogue if a.malus]
+    titles = [action.title(language) for action in ordered]
+    labels: dict[str, CatalogueAction] = {}
+    for title, action in zip(titles, ordered, strict=True):
+        details = [] if titles.count(title) == 1 else [action.id]
+        details.append(signed_points(action.base_points))
+        if action.malus:
+            details.append(malus_mark(language))
+        labels[f"{title} ({', '.join(details)})"] = action
+    return labels
 
 
 class ActionSelect(GameEntity, SelectEntity):
@@ -87,7 +121,7 @@ class ActionSelect(GameEntity, SelectEntity):
 
     @property
     def options(self) -> list[str]:
-        """Return the catalogue's titles."""
+        """Return the catalogue's labels (title and signed points)."""
         return list(self._labels())
 
     @property
@@ -139,7 +173,9 @@ class DeclareActionButton(GameEntity, ButtonEntity):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="game_no_action_selected"
             )
-        await async_declare_action(self.hass, entry, action_id, dt_util.now().date())
+        await async_declare_action(
+            self.hass, entry, action_id, game_today(dt_util.utcnow())
+        )
         entry.runtime_data.selected_action = None
         for listener in list(entry.runtime_data.selection_listeners):
             listener()

@@ -4,8 +4,9 @@ By default the sources are those of the Energy dashboard (grid consumption and r
 solar production, battery in and out), so the game works with any meter Home Assistant
 supports. Daily totals come from the hourly statistics; the 48 half-hours of import and
 export come from the 5-minute statistics, which the recorder keeps for 10 days by default,
-so only recent days carry half-hours. Days are local calendar days of Home Assistant's
-time zone (46 or 50 half-hours on DST days).
+so only recent days carry half-hours. Days are the game's days, Europe/Paris calendar days
+whatever Home Assistant's time zone (46 or 50 half-hours on clock-change days, in real time
+order), so the server receives each day's real number of half-hours.
 
 The day's mean outdoor temperature (for degree-days) comes from a temperature sensor's
 hourly statistics, or, for a ``weather`` entity (which has no statistics), from the
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 import math
 from typing import Any
 
@@ -35,7 +36,7 @@ from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
-from custom_components.sunshare.game.models import DailyReading
+from custom_components.sunshare.game.models import DailyReading, game_day_bounds
 
 HOUR = timedelta(hours=1)
 SLOT = timedelta(minutes=30)
@@ -134,11 +135,8 @@ async def async_sources_from_energy_dashboard(hass: HomeAssistant) -> EnergySour
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Return a local day's start and end in UTC (Home Assistant's time zone)."""
-    zone = dt_util.get_default_time_zone()
-    start = datetime.combine(day, time(), zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
-    return start, end
+    """Return a game day's start and end in UTC (Europe/Paris days, see ``game.models``)."""
+    return game_day_bounds(day)
 
 
 def _sum(rows: dict[str, list[Any]], ids: Iterable[str]) -> float | None:

@@ -22,6 +22,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from custom_components.sunshare.game import game_today
+
 from .coordinator import GameCoordinator, GameData
 from .entity import GameEntity, game_device_info
 from .runtime import GameConfigEntry
@@ -74,7 +76,7 @@ def team_rank(data: GameData) -> int | None:
 
 def month_cards(data: GameData) -> list[dict[str, Any]]:
     """Return the score cards of the current month."""
-    month = dt_util.now().strftime("%Y-%m")
+    month = game_today(dt_util.utcnow()).strftime("%Y-%m")
     return [
         entry.get("card") or {}
         for entry in data.score.get("months", [])
@@ -114,7 +116,7 @@ def month_points(challenge: str) -> Callable[[GameData], float | None]:
         """Return the challenge's points this month."""
         if challenge not in data.score.get("challenges", {}):
             return None
-        month = dt_util.now().strftime("%Y-%m")
+        month = game_today(dt_util.utcnow()).strftime("%Y-%m")
         return sum(
             float(entry["points"])
             for entry in data.score.get("months", [])
@@ -126,7 +128,7 @@ def month_points(challenge: str) -> Callable[[GameData], float | None]:
 
 def piggy_bank_balance(data: GameData) -> float | None:
     """Return this month's piggy-bank balance (kWh exported − imported), if scored."""
-    month = dt_util.now().strftime("%Y-%m")
+    month = game_today(dt_util.utcnow()).strftime("%Y-%m")
     for entry in data.score.get("months", []):
         if entry.get("challenge") == "piggy_bank" and entry.get("month") == month:
             balance = (entry.get("card") or {}).get("factors", {}).get("balance_kwh")

@@ -43,6 +43,7 @@ from custom_components.sunshare.game import (
     GameError,
     GameRateLimitedError,
     ShedEvent,
+    game_today,
 )
 from custom_components.sunshare.game.outbox import Outbox, OutboxItem
 from custom_components.sunshare.relay.const import EVENT_SHEDDING_ENDED
@@ -224,7 +225,7 @@ class Uploader:
 
     async def async_queue_days(self) -> int:
         """Queue every complete day not yet delivered or changed since; return how many."""
-        today = dt_util.now().date()
+        today = game_today(dt_util.utcnow())
         first = oldest_day(self._me(), today)
         sent = dict(self.sent)
         for key in list(sent):

@@ -1,4 +1,4 @@
-"""Binary sensors of a Linky meter: over-power, mobile peaks, producer, clock, contact."""
+"""Binary sensors of a Linky meter: link, over-power, mobile peaks, producer, clock, contact."""
 
 from __future__ import annotations
 
@@ -27,9 +27,26 @@ class LinkyBinaryDescription(BinarySensorEntityDescription):
 
     value_fn: Callable[[LinkyRuntime], bool | None]
     exists_fn: Callable[[LinkyRuntime], bool]
+    link_required: bool = True
+    """Whether the entity is unavailable while the link is lost (if not, it shows the
+    link itself and also follows the watchdog that turns it off when frames stop)."""
+
+
+def _always(runtime: LinkyRuntime) -> bool:
+    """Return True: the entity exists for every meter."""
+    return True
 
 
 BINARY_SENSORS: tuple[LinkyBinaryDescription, ...] = (
+    LinkyBinaryDescription(
+        key="link",
+        translation_key="linky_link",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda runtime: runtime.link_up,
+        exists_fn=_always,
+        link_required=False,
+    ),
     LinkyBinaryDescription(
         key="over_power",
         translation_key="linky_over_power",
@@ -84,6 +101,18 @@ class LinkyBinarySensor(LinkyEntity, BinarySensorEntity):
         """Compute ``description`` from the meter."""
         super().__init__(runtime, description.key, Rate.ALERT)
         self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the frames, and the link watchdog for the link sensor."""
+        await super().async_added_to_hass()
+        if not self.entity_description.link_required:
+            self.async_on_remove(
+                self.runtime.async_add_link_listener(self._handle_update)
+            )
+
+    def _link_required(self) -> bool:
+        """Return whether the entity follows the link's availability."""
+        return self.entity_description.link_required
 
     def _has_value(self) -> bool:
         """Return whether the status is known."""

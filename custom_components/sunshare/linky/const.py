@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 CONF_PORT: Final = "port"
@@ -31,3 +32,15 @@ CURRENT_DEADBAND: Final = 2.0
 FIRST_FRAME_TIMEOUT: Final = 20.0
 """Seconds the config flow waits for a frame (auto mode tries both baud rates)."""
 SERIAL_BY_ID: Final = "/dev/serial/by-id"
+
+LINK_TIMEOUT: Final = timedelta(seconds=30)
+"""Time without a frame after which the meter link sensor turns off (the reader gives
+the line up after as long, and a meter sends a frame every one to two seconds)."""
+LINK_CHECK_INTERVAL: Final = timedelta(seconds=5)
+"""How often the time since the last frame is checked (link sensor, repair issue)."""
+NO_FRAME_ISSUE_AFTER: Final = timedelta(minutes=5)
+"""Time without a frame (since the last one, or since the entry was set up) after which
+a repair issue tells the user what to check: longer than a meter's restart or a dongle
+unplugged and plugged back, short enough to be noticed the same day."""
+ISSUE_NO_FRAMES: Final = "linky_no_frames"
+"""Translation key of that repair issue (its id adds the entry id)."""

@@ -17,6 +17,7 @@ from custom_components.sunshare.entry_updates import async_reload_on_change
 
 from .binary_sensor import async_setup_binary_sensors
 from .flow import options_flow
+from .issues import async_clear_no_frame_issue
 from .runtime import LinkyConfigEntry, LinkyRuntime, rate_policy
 from .sensor import DERIVED_SENSORS, async_setup_sensors
 
@@ -60,8 +61,18 @@ async def async_options_updated(hass: HomeAssistant, entry: LinkyConfigEntry) ->
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> None:
-    """Stop the reader and close the line."""
+    """Stop the reader, close the line and drop the no-frame repair issue.
+
+    The issue is raised again after the next setup if frames are still missing;
+    dropping it here means a removed entry leaves no issue behind.
+    """
     await entry.runtime_data.stop()
+    async_clear_no_frame_issue(hass, entry.entry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> None:
+    """Drop the no-frame repair issue of a removed entry (also if it was not loaded)."""
+    async_clear_no_frame_issue(hass, entry.entry_id)
 
 
 async def async_diagnostics(
@@ -87,6 +98,8 @@ async def async_diagnostics(
             },
             "link": {
                 "connected": runtime.connected,
+                "link_up": runtime.link_up,
+                "no_frame_issue": runtime.no_frame_issue,
                 "configured_mode": entry.data.get("mode"),
                 "detected_mode": runtime.mode.value if runtime.mode else None,
                 "baudrate": reader.receiver.baudrate,
@@ -114,6 +127,7 @@ kinds.register(
             Platform.BINARY_SENSOR: async_setup_binary_sensors,
         },
         unload_entry=async_unload_entry,
+        remove_entry=async_remove_entry,
         diagnostics=async_diagnostics,
     ),
 )

@@ -4,6 +4,10 @@ The reader runs in the event loop; each decoded frame updates the table of label
 already known stay until replaced, so short frames hide nothing), announces labels seen for
 the first time (their entities are then added) and notifies the entities, which apply the
 write-rate policy.
+
+A watchdog checks every few seconds how long ago the last frame came: after
+``LINK_TIMEOUT`` the meter link sensor turns off, after ``NO_FRAME_ISSUE_AFTER`` a repair
+issue says what to check; the next frame turns the sensor on and deletes the issue.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from custom_components.sunshare.teleinfo.address import parse_address
@@ -34,9 +39,13 @@ from .const import (
     DEFAULT_MAX_INTERVAL,
     DEFAULT_POWER_DEADBAND,
     DEFAULT_POWER_INTERVAL,
+    LINK_CHECK_INTERVAL,
+    LINK_TIMEOUT,
     MODE_AUTO,
+    NO_FRAME_ISSUE_AFTER,
 )
 from .descriptions import describe
+from .issues import async_clear_no_frame_issue, async_raise_no_frame_issue
 from .policy import RatePolicy
 
 QUALITY_ALPHA = 1 / 16
@@ -82,6 +91,7 @@ class LinkyRuntime:
     ) -> None:
         """Prepare the runtime of an entry (call ``start`` to read)."""
         self.hass = hass
+        self.entry = entry
         self.address = address
         self.policy = rate_policy(dict(entry.options))
         self.values: dict[str, LabelValue] = {}
@@ -93,7 +103,14 @@ class LinkyRuntime:
         self.link_quality = 100.0
         self.last_frame_at: datetime | None = None
         self.last_problem: LinkProblem | None = None
+        self.link_up = False
+        """Whether frames arrive (the meter link sensor; off after ``LINK_TIMEOUT``)."""
+        self.no_frame_issue = False
+        """Whether the repair issue about missing frames is raised."""
+        self._started_at: datetime | None = None
+        self._stop_watchdog: CALLBACK_TYPE | None = None
         self._listeners: set[CALLBACK_TYPE] = set()
+        self._link_listeners: set[CALLBACK_TYPE] = set()
         self._label_listeners: set[Callable[[set[str]], None]] = set()
         self._unknown_seen: Counter[str] = Counter()
         self.reader = TeleinfoReader(
@@ -110,11 +127,22 @@ class LinkyRuntime:
         return self.reader.connected
 
     def start(self) -> None:
-        """Start reading the line."""
+        """Start reading the line and watching for missing frames."""
+        self._started_at = dt_util.utcnow()
+        if self._stop_watchdog is None:
+            self._stop_watchdog = async_track_time_interval(
+                self.hass,
+                self._check_link,
+                LINK_CHECK_INTERVAL,
+                name=f"Linky link watchdog {self.entry.title}",
+            )
         self.reader.start()
 
     async def stop(self) -> None:
-        """Stop reading and close the line."""
+        """Stop watching, stop reading and close the line."""
+        if self._stop_watchdog is not None:
+            self._stop_watchdog()
+            self._stop_watchdog = None
         await self.reader.stop()
 
     @callback
@@ -122,6 +150,16 @@ class LinkyRuntime:
         """Call ``listener`` after each frame and link change; return the remover."""
         self._listeners.add(listener)
         return lambda: self._listeners.discard(listener)
+
+    @callback
+    def async_add_link_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` when the watchdog turns the link off; return the remover.
+
+        Only the entities showing the link follow it: notifying every entity would
+        let the write-rate gates flush held values when frames stop.
+        """
+        self._link_listeners.add(listener)
+        return lambda: self._link_listeners.discard(listener)
 
     @callback
     def async_add_label_listener(
@@ -142,6 +180,10 @@ class LinkyRuntime:
         self.mode = frame.mode
         self.last_frame_at = dt_util.utcnow()
         self.last_problem = None
+        self.link_up = True
+        if self.no_frame_issue:
+            self.no_frame_issue = False
+            async_clear_no_frame_issue(self.hass, self.entry.entry_id)
         groups = frame.groups
         short = frame.short or is_short_frame(groups)
         if short:
@@ -191,8 +233,26 @@ class LinkyRuntime:
     def _on_link_lost(self, problem: LinkProblem) -> None:
         """Forget the values (they may be stale) and make the entities unavailable."""
         self.last_problem = problem
+        self.link_up = False
         self.values.clear()
         self._notify()
+
+    @callback
+    def _check_link(self, now: datetime) -> None:
+        """Turn the link sensor off and raise the repair issue when frames stop."""
+        since = self.last_frame_at or self._started_at
+        if since is None:
+            return
+        silence = dt_util.utcnow() - since
+        if self.link_up and silence > LINK_TIMEOUT:
+            self.link_up = False
+            for listener in list(self._link_listeners):
+                listener()
+        if not self.no_frame_issue and silence >= NO_FRAME_ISSUE_AFTER:
+            self.no_frame_issue = True
+            async_raise_no_frame_issue(
+                self.hass, self.entry.entry_id, self.entry.title, self.reader.url
+            )
 
     @callback
     def _on_link_restored(self) -> None:

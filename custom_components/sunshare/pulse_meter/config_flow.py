@@ -1,10 +1,15 @@
-"""Config flow steps of the pulse meter kind (user step and reconfigure)."""
+"""Config flow steps of the pulse meter kind (user step, reconfigure) and its options."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers import selector
 
@@ -26,11 +31,14 @@ from .const import (
     CONF_DEBOUNCE,
     CONF_EDGE,
     CONF_ENERGY_PER_PULSE,
+    CONF_NO_PULSE_HOURS,
     DEFAULT_DEBOUNCE_MS,
     DEFAULT_EDGE,
     DEFAULT_ENERGY_PER_PULSE,
     EDGES,
+    MAX_NO_PULSE_HOURS,
 )
+from .watch import no_pulse_hours
 
 
 def _schema(defaults: dict[str, Any], show_simulated: bool) -> vol.Schema:
@@ -155,3 +163,44 @@ class PulseMeterFlowMixin(ConfigFlow):
             ),
             errors=errors,
         )
+
+
+class PulseMeterOptionsFlow(OptionsFlow):
+    """Choose after how long without a pulse a repair issue is raised (off by default)."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Start with the pulse meter's options step (its own step id, for translations)."""
+        return await self.async_step_pulse_meter_options(user_input)
+
+    async def async_step_pulse_meter_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the delay; 0 or empty turns the warning off.
+
+        The watch reads the option at each check: saving needs no reload.
+        """
+        if user_input is not None:
+            hours = no_pulse_hours(user_input)
+            return self.async_create_entry(
+                data={CONF_NO_PULSE_HOURS: hours} if hours else {}
+            )
+        hours = no_pulse_hours(dict(self.config_entry.options))
+        schema = vol.Schema(
+            {
+                vol.Optional(
+                    CONF_NO_PULSE_HOURS,
+                    description={"suggested_value": hours} if hours else None,
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=0,
+                        max=MAX_NO_PULSE_HOURS,
+                        step=1,
+                        unit_of_measurement="h",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="pulse_meter_options", data_schema=schema)

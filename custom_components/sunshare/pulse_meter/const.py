@@ -19,3 +19,12 @@ POWER_UPDATE_INTERVAL: Final = timedelta(seconds=5)
 
 SERVICE_SET_PULSE_TOTAL: Final = "set_pulse_total"
 ATTR_TOTAL: Final = "total"
+
+CONF_NO_PULSE_HOURS: Final = "no_pulse_hours"
+"""Option: hours without a pulse before a repair issue is raised (0 or absent: never)."""
+MAX_NO_PULSE_HOURS: Final = 8760
+"""Longest delay the option accepts (a year)."""
+NO_PULSE_CHECK_INTERVAL: Final = timedelta(minutes=1)
+"""How often the time since the last pulse is compared with that option."""
+ISSUE_NO_PULSE: Final = "pulse_no_pulse"
+"""Translation key of the no-pulse repair issue (its id adds the entry id)."""

@@ -7,9 +7,11 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from custom_components.sunshare import kinds
+from custom_components.sunshare.config_flow import OPTIONS_FLOWS
 from custom_components.sunshare.const import DOMAIN, EntryKind
 from custom_components.sunshare.gpio import (
     BackendKind,
@@ -30,6 +32,7 @@ from custom_components.sunshare.gpio_entry import (
 from custom_components.sunshare.service_target import target_entries, with_target
 from custom_components.sunshare.validation import vol
 
+from .config_flow import PulseMeterOptionsFlow
 from .const import (
     ATTR_TOTAL,
     CONF_DEBOUNCE,
@@ -43,6 +46,7 @@ from .const import (
 from .meter import PulseMeter
 from .runtime import PulseMeterConfigEntry, PulseMeterRuntimeData
 from .sensor import async_setup_sensors
+from .watch import NoPulseWatch, no_pulse_issue_id
 
 
 def input_config(data: dict[str, Any]) -> InputConfig:
@@ -84,13 +88,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: PulseMeterConfigEntry) -
     except GpioError as err:
         backend.close()
         raise_setup_error(err, config.line)
-    entry.runtime_data = PulseMeterRuntimeData(backend=backend, line=line, meter=meter)
+    watch = NoPulseWatch(hass, entry, meter)
+    watch.start()
+    entry.runtime_data = PulseMeterRuntimeData(
+        backend=backend, line=line, meter=meter, watch=watch
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PulseMeterConfigEntry) -> None:
-    """Release the line and close the chip."""
+    """Stop the no-pulse watch (dropping its issue), release the line, close the chip."""
+    entry.runtime_data.watch.stop()
     entry.runtime_data.line.release()
     entry.runtime_data.backend.close()
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PulseMeterConfigEntry) -> None:
+    """Drop the no-pulse repair issue of a removed entry (also if it was not loaded)."""
+    ir.async_delete_issue(hass, DOMAIN, no_pulse_issue_id(entry.entry_id))
 
 
 async def async_diagnostics(
@@ -109,6 +123,8 @@ async def async_diagnostics(
         "line_active": line_active,
         "line_error": runtime.line.error,
         "meter": runtime.meter.as_dict(dt_util.utcnow().timestamp()),
+        "options": dict(entry.options),
+        "no_pulse_issue": runtime.watch.raised,
     }
 
 
@@ -131,12 +147,14 @@ def register_services(hass: HomeAssistant) -> None:
     )
 
 
+OPTIONS_FLOWS[EntryKind.PULSE_METER] = lambda entry: PulseMeterOptionsFlow()
 kinds.register(
     EntryKind.PULSE_METER,
     kinds.KindHandler(
         setup_entry=async_setup_entry,
         platforms={Platform.SENSOR: async_setup_sensors},
         unload_entry=async_unload_entry,
+        remove_entry=async_remove_entry,
         diagnostics=async_diagnostics,
         register_services=register_services,
     ),

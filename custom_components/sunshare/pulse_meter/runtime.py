@@ -1,4 +1,4 @@
-"""Runtime data of a pulse meter entry: the GPIO backend, its input line and the meter."""
+"""Runtime data of a pulse meter entry: GPIO backend, input line, meter, no-pulse watch."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 from custom_components.sunshare.gpio import GpioBackend, InputLine
 
 from .meter import PulseMeter
+from .watch import NoPulseWatch
 
 
 @dataclass(kw_only=True, slots=True)
@@ -18,6 +19,7 @@ class PulseMeterRuntimeData:
     backend: GpioBackend
     line: InputLine
     meter: PulseMeter
+    watch: NoPulseWatch
 
 
 type PulseMeterConfigEntry = ConfigEntry[PulseMeterRuntimeData]

@@ -91,7 +91,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: RelayConfigEntry) -> Non
         backend.close()
         raise_setup_error(err, config.line)
     entry.runtime_data = RelayRuntimeData(backend=backend, shedder=shedder)
-    await shedder.async_start(line, shed_on_start=shed_on_start)
+    try:
+        await shedder.async_start(line, shed_on_start=shed_on_start)
+    except Exception:
+        # A failed setup is never unloaded: give the line back (loads powered) now.
+        shedder.abort_start()
+        backend.close()
+        raise
 
     async def on_stop(event: Event) -> None:
         """Release the relay (loads powered) when Home Assistant stops."""
@@ -104,8 +110,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: RelayConfigEntry) -> Non
 
 async def async_unload_entry(hass: HomeAssistant, entry: RelayConfigEntry) -> None:
     """End any shedding (loads powered), release the line and close the chip."""
-    await entry.runtime_data.shedder.async_unload()
-    entry.runtime_data.backend.close()
+    try:
+        await entry.runtime_data.shedder.async_unload()
+    finally:
+        entry.runtime_data.backend.close()
 
 
 async def async_diagnostics(

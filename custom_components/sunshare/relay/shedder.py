@@ -4,6 +4,13 @@ One :class:`LoadShedder` per relay entry. It owns the GPIO output line (active =
 cut), persists the shedding in progress in a :class:`~homeassistant.helpers.storage.Store`
 so that its planned end holds across a Home Assistant restart, measures the power drop
 from an optional power entity and fires ``sunshare_shedding_ended`` for each event.
+
+The end of a shedding event does not depend on the rest of the logic: besides the timer
+of its planned end, every event has a hard deadline at its ``max_end`` (start plus the
+maximum shedding time) plus :data:`DEADLINE_MARGIN`, a timer that drives the line
+inactive (loads powered) whatever happened to the planned end or to the records; only
+the normal end of the event cancels it. The line is in its safe state (inactive) when
+the shedder starts with nothing to resume, and is released (inactive) when it stops.
 """
 
 from __future__ import annotations
@@ -133,6 +140,10 @@ def power_watts(state: State | None) -> float | None:
     return PowerConverter.convert(value, unit, UnitOfPower.WATT)
 
 
+DEADLINE_MARGIN = timedelta(seconds=1)
+"""How long after its ``max_end`` a shedding event is ended whatever happens."""
+
+
 class LoadShedder:
     """Drive a load-shedding relay and keep the record of its shedding events."""
 
@@ -155,6 +166,7 @@ class LoadShedder:
         self._unsub_end: CALLBACK_TYPE | None = None
         self._unsub_measure: CALLBACK_TYPE | None = None
         self._unsub_power: CALLBACK_TYPE | None = None
+        self._unsub_deadline: CALLBACK_TYPE | None = None
         self._shut_down = False
 
     # --- persistence -----------------------------------------------------------------
@@ -171,12 +183,13 @@ class LoadShedder:
                 # A corrupt record must not keep the loads cut: drop it.
                 LOGGER.warning("Ignoring a corrupt shedding record: %s", err)
                 return
-            # The maximum shedding time may have been lowered meanwhile: obey it.
-            limit = restored.start + self.settings.max_duration
+            # The maximum shedding time may have been lowered meanwhile: obey it, and
+            # never plan an end past the event's maximum end (whatever was stored).
+            max_end = min(restored.max_end, restored.start + self.settings.max_duration)
             self.active = replace(
                 restored,
-                planned_end=min(restored.planned_end, limit),
-                max_end=min(restored.max_end, limit),
+                planned_end=min(restored.planned_end, max_end),
+                max_end=max_end,
             )
 
     async def _async_save(self) -> None:
@@ -198,40 +211,62 @@ class LoadShedder:
     async def async_start(
         self, line: OutputLine, *, shed_on_start: bool = False
     ) -> None:
-        """Take the line (requested in the restored state) and resume or end events."""
+        """Take the line (requested in the restored state) and resume or end events.
+
+        Unless a shedding event resumes or starts, the line is driven inactive (loads
+        powered) before anything else: it may have been requested active for an event
+        whose end has passed since.
+        """
         self._line = line
         now = dt_util.utcnow()
+        active = self.active
+        if active is not None and active.planned_end > now:
+            paused = 0.0
+            if active.interrupted_at is not None:
+                paused = max((now - active.interrupted_at).total_seconds(), 0.0)
+            self.active = replace(
+                active,
+                paused_s=active.paused_s + paused,
+                interrupted_at=None,
+            )
+            self._drive(True)
+            self._arm()
+        elif active is not None or not shed_on_start:
+            self._drive(False)
+        # Else a shedding starts now: the line was requested active (no glitch).
         if self.settings.power_entity:
             self._track_power(now)
-        if (active := self.active) is not None:
-            if active.planned_end <= now:
-                # Home Assistant was stopped past the planned end: the relay was
-                # released when it stopped, so the event ended then at the latest.
-                end = min(active.planned_end, active.interrupted_at or now)
-                await self._async_finish(end, self._end_reason(active), line_done=True)
-            else:
-                paused = 0.0
-                if active.interrupted_at is not None:
-                    paused = max((now - active.interrupted_at).total_seconds(), 0.0)
-                self.active = replace(
-                    active,
-                    paused_s=active.paused_s + paused,
-                    interrupted_at=None,
-                )
-                self._drive(True)
-                self._arm()
-                await self._async_save()
-        elif shed_on_start:
-            await self.async_shed(None)
+        if active is None:
+            if shed_on_start:
+                await self.async_shed(None)
+        elif active.planned_end <= now:
+            # Home Assistant was stopped past the planned end: the relay was released
+            # when it stopped, so the event ended then at the latest.
+            end = min(active.planned_end, active.interrupted_at or now)
+            await self._async_finish(end, self._end_reason(active), line_done=True)
+        else:
+            await self._async_save()
+
+    @callback
+    def abort_start(self) -> None:
+        """Give the line back after a failed start: timers cancelled, loads powered."""
+        self._cancel_timers()
+        self._cancel_deadline()
+        if self._unsub_power is not None:
+            self._unsub_power()
+            self._unsub_power = None
+        self._release()
 
     async def async_stop_for_shutdown(self) -> None:
         """Release the relay when Home Assistant stops, keeping the event to resume."""
         self._shut_down = True
         self._cancel_timers()
+        # The loads are powered first; saving the open event comes after.
+        self._release()
+        self._cancel_deadline()
         if self.active is not None:
             self.active = replace(self.active, interrupted_at=dt_util.utcnow())
             await self._async_save()
-        self._release()
 
     async def async_unload(self) -> None:
         """End any shedding (loads powered), then release the line."""
@@ -239,10 +274,13 @@ class LoadShedder:
         if self._unsub_power is not None:
             self._unsub_power()
             self._unsub_power = None
-        # After a shutdown the event stays open, to be resumed or ended on next start.
-        if self.active is not None and not self._shut_down:
-            await self._async_finish(dt_util.utcnow(), EndReason.UNLOAD)
-        self._release()
+        try:
+            # After a shutdown the event stays open, to be resumed or ended on start.
+            if self.active is not None and not self._shut_down:
+                await self._async_finish(dt_util.utcnow(), EndReason.UNLOAD)
+        finally:
+            self._release()
+            self._cancel_deadline()
 
     # --- commands --------------------------------------------------------------------
 
@@ -281,11 +319,16 @@ class LoadShedder:
     # --- timers ----------------------------------------------------------------------
 
     def _arm(self) -> None:
-        """Schedule the automatic end and the power measurement of the active event."""
+        """Schedule the automatic end and the power measurement of the active event.
+
+        The hard deadline is (re)armed too: it is at the event's ``max_end``, which no
+        request moves.
+        """
         self._cancel_timers()
         active = self.active
         if active is None:  # pragma: no cover - callers check
             return
+        self._arm_deadline(active)
         self._unsub_end = async_track_point_in_utc_time(
             self.hass, self._async_auto_end, active.planned_end
         )
@@ -303,6 +346,40 @@ class LoadShedder:
         if self._unsub_measure is not None:
             self._unsub_measure()
             self._unsub_measure = None
+
+    def _arm_deadline(self, active: ActiveShedding) -> None:
+        """Schedule the hard deadline of the active event."""
+        self._cancel_deadline()
+        self._unsub_deadline = async_track_point_in_utc_time(
+            self.hass, self._hard_stop, active.max_end + DEADLINE_MARGIN
+        )
+
+    def _cancel_deadline(self) -> None:
+        """Cancel the hard deadline (the event ended normally)."""
+        if self._unsub_deadline is not None:
+            self._unsub_deadline()
+            self._unsub_deadline = None
+
+    @callback
+    def _hard_stop(self, now: datetime) -> None:
+        """Power the loads at the maximum end, whatever the planned end timer did.
+
+        The line is driven inactive first, synchronously; the event is then recorded
+        as ended by its maximum duration.
+        """
+        self._unsub_deadline = None
+        self._drive(False)
+        self._cancel_timers()
+        if self.active is None:
+            return
+        LOGGER.warning(
+            "Load shedding of %s ended by its hard deadline (maximum shedding time)",
+            self.settings.load,
+        )
+        self.hass.async_create_task(
+            self._async_finish(now, EndReason.MAX_DURATION, line_done=True),
+            f"{DOMAIN} relay hard deadline",
+        )
 
     @staticmethod
     def _end_reason(active: ActiveShedding) -> EndReason:
@@ -351,6 +428,7 @@ class LoadShedder:
             return
         if not line_done:
             self._drive(False)
+        self._cancel_deadline()
         active = self._measured(active, min(end, active.start + _WINDOW))
         end = max(end, active.start)
         duration_s = max((end - active.start).total_seconds() - active.paused_s, 0.0)

@@ -20,7 +20,7 @@ from typing import BinaryIO, TextIO
 from .models import Counters, Frame, Mode
 from .monitor import monitor
 from .receiver import TeleinfoReceiver
-from .simulator import Faults, Profile, Simulator, serve
+from .simulator import MODE_NAMES, PROFILE_NAMES, Faults, Profile, Simulator, serve
 
 CHUNK = 64
 """Bytes handed to the receiver at a time when decoding a file."""
@@ -176,11 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate", help="serve a simulated meter on a pty or a TCP port"
     )
+    simulate.add_argument("--mode", choices=MODE_NAMES, default=Mode.STANDARD.value)
     simulate.add_argument(
-        "--mode", choices=[m.value for m in Mode], default=Mode.STANDARD.value
-    )
-    simulate.add_argument(
-        "--profile", choices=[p.value for p in Profile], default=Profile.BASE.value
+        "--profile", choices=PROFILE_NAMES, default=Profile.BASE.value
     )
     where = simulate.add_mutually_exclusive_group()
     where.add_argument(

@@ -55,6 +55,32 @@ class Profile(StrEnum):
     THREE_PHASE = "three-phase"
 
 
+PROFILE_NAMES: Final = tuple(profile.value for profile in Profile)
+"""Names of the profiles, as the command lines and benchmarks accept them."""
+MODE_NAMES: Final = tuple(mode.value for mode in Mode)
+"""Names of the TIC modes a simulated meter can send."""
+
+
+def parse_profile(value: Profile | str) -> Profile:
+    """Return the profile named ``value``, or raise ValueError listing the valid ones."""
+    try:
+        return Profile(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown profile {value!r}; valid profiles: {', '.join(PROFILE_NAMES)}"
+        ) from None
+
+
+def parse_mode(value: Mode | str) -> Mode:
+    """Return the TIC mode named ``value``, or raise ValueError listing the valid ones."""
+    try:
+        return Mode(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown mode {value!r}; valid modes: {', '.join(MODE_NAMES)}"
+        ) from None
+
+
 @dataclass(slots=True)
 class Faults:
     """Faults to inject, as probabilities (0 to 1) unless stated."""
@@ -128,7 +154,7 @@ class Simulator:
 
     def __init__(
         self,
-        mode: Mode = Mode.STANDARD,
+        mode: Mode | str = Mode.STANDARD,
         profile: Profile | str = Profile.BASE,
         *,
         seed: int | None = None,
@@ -136,9 +162,12 @@ class Simulator:
         start: datetime | None = None,
         address: str | None = None,
     ) -> None:
-        """Create a meter; ``start`` is its clock's first reading (default: now)."""
-        self.mode = mode
-        self.profile = Profile(profile)
+        """Create a meter; ``start`` is its clock's first reading (default: now).
+
+        An unknown ``mode`` or ``profile`` raises ValueError naming the valid ones.
+        """
+        self.mode = parse_mode(mode)
+        self.profile = parse_profile(profile)
         self.faults = faults if faults is not None else Faults()
         self.injected = Injected()
         self.random = random.Random(seed)

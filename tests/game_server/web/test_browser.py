@@ -233,6 +233,42 @@ async def test_forms_show_their_errors(
     )
 
 
+async def test_declaring_a_malus_asks_first(
+    browser: Any, client: TestClient[Any, Any], service: GameService
+) -> None:
+    """An action that costs points shows it in red and asks before it is declared."""
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(browser, base)
+    await register(page, "dave", "Dave")
+    await page.wait_for_url(re.compile(r"/dashboard$"))
+    pool = page.locator('#actions-malus li[data-action="heated_pool"]')
+    assert "−100 pts" in await pool.inner_text()
+    color = await pool.locator(".points").evaluate("e => getComputedStyle(e).color")
+    assert color == "rgb(192, 57, 43)"
+    good = page.locator('#actions-good li[data-action="tap_aerators"] .points')
+    assert await good.inner_text() == "+10 pts"
+
+    messages: list[str] = []
+
+    async def answer(dialog: Any, accept: bool) -> None:
+        """Note the confirmation's text; accept or dismiss it."""
+        messages.append(dialog.message)
+        await (dialog.accept() if accept else dialog.dismiss())
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    await pool.locator("button").click()
+    assert messages == ["Cela retire 100 pts à votre score. La déclarer ?"]
+    assert await service.storage.list_action_declarations() == []
+
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    await pool.locator("button").click()
+    await page.wait_for_selector(".flash.info")
+    assert "cette action coûte 100 pts" in await page.inner_text(".flash.info")
+    assert await page.locator(".flash.error").count() == 0
+    declared = await service.storage.list_action_declarations()
+    assert [d.action_id for d in declared] == ["heated_pool"]
+
+
 @pytest.mark.skipif(
     os.environ.get("SUNSHARE_SCREENSHOTS") != "1",
     reason="refreshes docs/screenshots only when SUNSHARE_SCREENSHOTS=1",

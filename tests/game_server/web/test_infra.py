@@ -11,7 +11,14 @@ import pytest
 from game_server.web import i18n
 from game_server.web.charts import build_chart, nice_step
 from game_server.web.csrf import csrf_token, csrf_valid
-from game_server.web.ratelimit import Limit, LoginRateLimiter, SlidingWindow
+from game_server.web.ratelimit import (
+    Limit,
+    LoginRateLimiter,
+    RegistrationLimiter,
+    SlidingWindow,
+    Throttled,
+    address_key,
+)
 from game_server.web.session import (
     KEY_BYTES,
     SECRET_FILE,
@@ -133,30 +140,84 @@ def test_csrf_token_per_session() -> None:
     assert csrf_token(Session()) != token
 
 
-def test_rate_limiter_per_account_and_address() -> None:
-    """Failures block the account and the address until the window passes."""
+def test_rate_limiter_pairs_addresses_and_accounts() -> None:
+    """Per (account, address) first; per address; account-wide only for strangers."""
     clock = FakeClock()
     limiter = LoginRateLimiter(
-        per_account=Limit(3, 60), per_address=Limit(5, 60), clock=clock
+        per_pair=Limit(3, 60),
+        per_address=Limit(5, 60),
+        per_account=Limit(8, 60),
+        clock=clock,
     )
     for _ in range(3):
-        assert limiter.retry_after("Alice", "10.0.0.1") == 0
-        limiter.failure("Alice", "10.0.0.1")
-    # Blocked for the account, whatever the case or the address.
-    assert limiter.retry_after("alice", "10.0.0.2") == pytest.approx(60)
-    assert limiter.retry_after("bob", "10.0.0.2") == 0
-    # The address is blocked after 5 failures across accounts.
-    limiter.failure("bob", "10.0.0.1")
-    limiter.failure("carol", "10.0.0.1")
-    assert limiter.retry_after("dave", "10.0.0.1") > 0
-    clock.now += 30
-    assert limiter.retry_after("alice", "10.0.0.2") == pytest.approx(30)
-    clock.now += 31
-    assert limiter.retry_after("alice", "10.0.0.2") == 0
+        limiter.begin("Alice", "10.0.0.1")  # wrong passwords: they stay counted
+    with pytest.raises(Throttled) as err:
+        limiter.begin("alice", "10.0.0.1")
+    assert err.value.retry_after == pytest.approx(60)
+    # The stored form of the username is counted: no fresh counter for look-alikes.
+    with pytest.raises(Throttled):
+        limiter.begin(" ＡＬＩＣＥ ", "10.0.0.1")
+    with pytest.raises(Throttled):
+        limiter.begin("alice", "::ffff:10.0.0.1")
+    # The owner, from another address, is not locked out.
+    limiter.begin("alice", "10.0.0.2").succeeded()
+    # The address is blocked after 5 attempts across accounts.
+    limiter.begin("bob", "10.0.0.1")
+    limiter.begin("carol", "10.0.0.1")
+    with pytest.raises(Throttled):
+        limiter.begin("dave", "10.0.0.1")
+    # Many addresses on one account: strangers are blocked, not the owner's address.
+    for n in range(5):
+        limiter.begin("alice", f"192.0.2.{n}")
+    with pytest.raises(Throttled):
+        limiter.begin("alice", "192.0.2.200")
+    assert limiter.retry_after("alice", "192.0.2.200") > 0
+    limiter.begin("alice", "10.0.0.2").succeeded()
+    # A refused request (no password checked) withdraws its attempt.
+    for _ in range(10):
+        limiter.begin("erin", "10.0.0.9").cancel()
+    clock.now += 61
+    assert limiter.retry_after("alice", "10.0.0.1") == 0
     assert limiter.retry_after("dave", "10.0.0.1") == 0
-    limiter.failure("alice", "10.0.0.3")
-    limiter.success("alice")
-    assert len(limiter.accounts) == 0 or limiter.retry_after("alice", "x") == 0
+
+
+def test_rate_limiter_counts_ipv6_per_network() -> None:
+    """One IPv6 /64 is one client: rotating its addresses gives no fresh counter."""
+    limiter = LoginRateLimiter(per_pair=Limit(2, 60), clock=FakeClock())
+    limiter.begin("frank", "2001:db8::1")
+    limiter.begin("frank", "2001:db8::2")
+    with pytest.raises(Throttled):
+        limiter.begin("frank", "2001:db8::ffff:1")
+    limiter.begin("frank", "2001:db8:0:1::1")  # another network
+    assert address_key("2001:db8::1%eth0") == "2001:db8::/64"
+    assert address_key("not an address") == "not an address"
+
+
+def test_attempt_settles_once() -> None:
+    """An attempt withdrawn twice (or withdrawn then cancelled) counts once."""
+    clock = FakeClock()
+    limiter = LoginRateLimiter(per_pair=Limit(2, 60), clock=clock)
+    first = limiter.begin("gina", "10.0.0.1")
+    limiter.begin("gina", "10.0.0.1")
+    first.cancel()
+    first.cancel()
+    first.succeeded()
+    limiter.begin("gina", "10.0.0.1")
+    with pytest.raises(Throttled):
+        limiter.begin("gina", "10.0.0.1")
+
+
+def test_registration_limiter() -> None:
+    """Registrations are counted per address, success or not."""
+    clock = FakeClock()
+    limiter = RegistrationLimiter(Limit(2, 3600), clock=clock)
+    limiter.begin("10.0.0.1")
+    limiter.begin("10.0.0.1")
+    with pytest.raises(Throttled):
+        limiter.begin("10.0.0.1")
+    limiter.begin("10.0.0.2")
+    clock.now += 3601
+    limiter.begin("10.0.0.1")
 
 
 def test_sliding_window_is_bounded() -> None:

@@ -246,6 +246,15 @@ async def test_enter_prm_then_verify(game: Game, lang: str) -> None:
     status, text = await browser.post("/meter-prm", {"prm": OTHER_PRM})
     assert 'class="flash error"' in text
     assert 'data-step="no_prm"' in card(text)
+    # Bob's meter in fullwidth digits is the same meter (NFKC): refused as taken; in
+    # Arabic-Indic digits it is no PRM at all.
+    fullwidth = OTHER_PRM.translate({ord("0") + n: 0xFF10 + n for n in range(10)})
+    arabic = OTHER_PRM.translate({ord("0") + n: 0x0660 + n for n in range(10)})
+    for disguised, message in ((fullwidth, None), (arabic, bad[lang])):
+        status, text = await browser.post("/meter-prm", {"prm": disguised})
+        assert status == 200 and 'class="flash error"' in text
+        assert message is None or message in text
+        assert 'data-step="no_prm"' in card(text)
     status, text = await browser.post("/meter-prm", {"prm": "1234 5678 9012 34"})
     assert 'class="flash success"' in text
     shown = card(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -205,6 +206,88 @@ async def test_dashboard_shows_stored_data(
     assert "Solar piggy bank: 42.00 pts" in text
 
 
+def _between(text: str, start: str, end: str) -> str:
+    """Return the part of a page from a marker to the next end marker."""
+    assert start in text, start
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def _points(html: str) -> list[tuple[str, str]]:
+    """Return the (class, text) of every action's points in a piece of page."""
+    return re.findall(r'<span class="points (\w+)">([^<]*)</span>', html)
+
+
+MALUS_IDS = ("heated_pool", "heating_above_21c", "windows_without_walls")
+
+
+async def test_actions_show_signed_points_and_malus_apart(
+    make_browser: MakeBrowser,
+) -> None:
+    """Every action shows its signed points; those that cost points stand apart.
+
+    They have their own group, button wording and confirmation, and declaring one is
+    not announced as a success.
+    """
+    browser = await signed_up(make_browser, "alice")
+    status, text = await browser.get("/dashboard")
+    assert status == 200
+    good = _between(text, 'id="actions-good"', "</ul>")
+    malus = _between(text, 'id="actions-malus"', "</ul>")
+    # The good deeds: positive points, the usual button, the self-declared factor.
+    assert "Ce qui rapporte des points" in text
+    assert "Installer des mousseurs sur les robinets" in good
+    assert "+10 pts" in good and "+100 pts" in good
+    assert len(_points(good)) == good.count("<li ") > 10
+    assert all(k == "plus" and v.startswith("+") for k, v in _points(good))
+    assert "C&#39;est fait" in good
+    assert "coûte" not in good
+    assert not any(f'value="{action_id}"' in good for action_id in MALUS_IDS)
+    assert "une action déclarée en rapporte × 0,5." in text
+    # What costs points: its own group, minus signs, honest wording and a confirmation.
+    heading = _between(text, 'id="actions-malus-title">', "</h3>")
+    assert heading == "Ce qui coûte des points"
+    assert text.index('id="actions-good"') < text.index('id="actions-malus"')
+    for action_id in MALUS_IDS:
+        assert f'value="{action_id}"' in malus
+    assert "Chauffer une piscine" in malus
+    assert sorted(v for _k, v in _points(malus)) == ["−100 pts", "−30 pts", "−50 pts"]
+    assert all(k == "minus" for k, _v in _points(malus))
+    assert malus.count("Je l&#39;ai fait — cela coûte des points") == 3
+    assert "C&#39;est fait" not in malus
+    assert 'data-confirm="Cela retire 100 pts à votre score. La déclarer ?"' in malus
+    assert "en entier, que votre capitaine les confirme ou non" in text
+
+    # Declaring one says plainly what it costs: no "success" message.
+    status, text = await browser.post(
+        "/actions", {"action_id": "heated_pool", "date": NOW.date().isoformat()}
+    )
+    assert status == 200
+    assert (
+        '<div class="flash info" role="status">Déclarée : cette action coûte 100 pts.'
+        in text
+    )
+    assert "Action déclarée." not in text
+    declared = _between(text, 'data-action="heated_pool"', "</li>")
+    assert 'class="badge bad"' in declared
+    # A good deed still gets the usual message.
+    status, text = await browser.post(
+        "/actions", {"action_id": "tap_aerators", "date": NOW.date().isoformat()}
+    )
+    assert '<div class="flash success" role="status">Action déclarée.</div>' in text
+
+    await browser.get("/lang/en?next=/dashboard")
+    status, text = await browser.get("/dashboard")
+    good = _between(text, 'id="actions-good"', "</ul>")
+    malus = _between(text, 'id="actions-malus"', "</ul>")
+    assert "Things that earn points" in text
+    assert "Things that cost points" in text
+    assert "+10 pts" in good and "Done" in good
+    assert "Heat a swimming pool" in malus and "−100 pts" in malus
+    assert malus.count("I did this — it costs points") == 3
+    assert "Done" not in malus
+    assert "a declared action earns × 0.5 of them." in text
+
+
 async def test_tokens_create_and_revoke(make_browser: MakeBrowser) -> None:
     """A player creates a device token, sees it once, lists and revokes it."""
     browser = await signed_up(make_browser, "alice")
@@ -259,8 +342,14 @@ async def test_team_flow(make_browser: MakeBrowser, service: GameService) -> Non
         "/actions", {"action_id": "heating_19c", "date": NOW.date().isoformat()}
     )
     assert "déjà déclarée" in text
+    # A malus counts in full, confirmed or not: the captain is not asked about it.
+    status, text = await bob.post(
+        "/actions", {"action_id": "heated_pool", "date": NOW.date().isoformat()}
+    )
+    assert status == 200
     status, text = await alice.get("/team")
     assert "Actions à confirmer" in text
+    assert text.count('action="/team/declarations/') == 1
     verify = text.split('action="/team/declarations/')[1].split('"')[0]
     status, text = await alice.post(f"/team/declarations/{verify}")
     assert "Action confirmée." in text

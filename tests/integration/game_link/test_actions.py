@@ -70,6 +70,26 @@ async def _titles(server: RunningServer) -> dict[str, tuple[str, str]]:
     }
 
 
+async def _labels(server: RunningServer, language: str) -> list[str]:
+    """Return the options expected from the stored catalogue, in their order.
+
+    Each title with its signed base points; the actions that cost points last, marked.
+    """
+    mark = {"fr": "coûte des points", "en": "costs points"}[language]
+    actions = sorted(
+        (a for a in await server.service.storage.list_catalogue() if a.enabled),
+        key=lambda a: (a.base_points < 0, a.level, a.domain, a.id),
+    )
+    labels = []
+    for action in actions:
+        title = action.title_fr if language == "fr" else action.title_en
+        if action.base_points < 0:
+            labels.append(f"{title} (−{-action.base_points:g} pts, {mark})")
+        else:
+            labels.append(f"{title} (+{action.base_points:g} pts)")
+    return labels
+
+
 async def test_select_then_press_declares_the_action(
     hass: HomeAssistant,
     game_entry: MockConfigEntry,
@@ -79,12 +99,11 @@ async def test_select_then_press_declares_the_action(
 ) -> None:
     """The catalogue's English titles are the options; the button declares today."""
     select_id, button_id = await _setup(hass, game_entry)
-    titles = await _titles(game_server)
     options = hass.states.get(select_id).attributes[ATTR_OPTIONS]
-    assert sorted(options) == sorted(en for _fr, en in titles.values())
+    assert options == await _labels(game_server, "en")
     assert hass.states.get(select_id).state == STATE_UNKNOWN
 
-    aerators = titles["tap_aerators"][1]
+    aerators = "Fit aerators on taps (+10 pts)"
     await hass.services.async_call(
         SELECT_DOMAIN,
         SERVICE_SELECT_OPTION,
@@ -135,7 +154,44 @@ async def test_french_titles(
     select_id, _button_id = await _setup(hass, game_entry)
     titles = await _titles(game_server)
     options = hass.states.get(select_id).attributes[ATTR_OPTIONS]
-    assert sorted(options) == sorted(fr for fr, _en in titles.values())
+    assert options == await _labels(game_server, "fr")
+    assert f"{titles['tap_aerators'][0]} (+10 pts)" in options
+    assert "Chauffer une piscine (−100 pts, coûte des points)" in options
+
+
+async def test_options_that_cost_points_say_so(
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    player: User,
+    season: Season,
+) -> None:
+    """The actions that cost points come last, marked; the button declares them too."""
+    select_id, button_id = await _setup(hass, game_entry)
+    options = hass.states.get(select_id).attributes[ATTR_OPTIONS]
+    assert options[-3:] == [
+        "Heat a swimming pool (−100 pts, costs points)",
+        "Heat above 21 °C (−30 pts, costs points)",
+        "Replace windows without insulating walls (−50 pts, costs points)",
+    ]
+    good = options[:-3]
+    assert all(" (+" in option and option.endswith(" pts)") for option in good)
+    assert not any("−" in option or "costs points" in option for option in good)
+
+    pool = options[-3]
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: select_id, ATTR_OPTION: pool},
+        blocking=True,
+    )
+    assert hass.states.get(select_id).state == pool
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: button_id}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    declared = await game_server.service.storage.list_action_declarations(player.id)
+    assert [d.action_id for d in declared] == ["heated_pool"]
 
 
 async def test_unknown_option_is_refused(
@@ -214,10 +270,41 @@ async def test_action_level_and_piggy_bank_balance(
 
 
 def test_labels_stay_unique() -> None:
-    """Two actions with the same title get their ids appended."""
+    """Two actions with the same title get their ids; the malus comes last, marked."""
     twins = [
-        CatalogueAction(id="a1", level=1, recurring=False, titles={"en": "Same"}),
-        CatalogueAction(id="a2", level=1, recurring=False, titles={"en": "Same"}),
-        CatalogueAction(id="b", level=2, recurring=True, titles={"en": "Other"}),
+        CatalogueAction(
+            id="a1", level=1, recurring=False, titles={"en": "Same"}, base_points=10
+        ),
+        CatalogueAction(
+            id="a2",
+            level=1,
+            recurring=False,
+            titles={"en": "Same"},
+            base_points=-10,
+            malus=True,
+        ),
+        CatalogueAction(
+            id="b", level=2, recurring=True, titles={"en": "Other"}, base_points=7.5
+        ),
     ]
-    assert list(action_labels(twins, "en")) == ["Same (a1)", "Same (a2)", "Other"]
+    assert list(action_labels(twins, "en")) == [
+        "Same (a1, +10 pts)",
+        "Other (+7.5 pts)",
+        "Same (a2, −10 pts, costs points)",
+    ]
+    # The mark follows the language (its region ignored), the title falls back.
+    assert list(action_labels(twins, "fr-CA"))[-1] == (
+        "Same (a2, −10 pts, coûte des points)"
+    )
+    assert list(action_labels(twins, "de"))[-1] == "Same (a2, −10 pts, costs points)"
+
+
+def test_malus_without_the_flag() -> None:
+    """A server that sends no ``malus`` flag: negative base points make a malus."""
+    pool = CatalogueAction.from_json(
+        {"id": "pool", "base_points": -100, "title": {"en": "Heat a pool"}}
+    )
+    assert (pool.base_points, pool.malus) == (-100.0, True)
+    bare = CatalogueAction.from_json({"id": "bare", "title": {"en": "Bare"}})
+    assert (bare.base_points, bare.malus) == (0.0, False)
+    assert list(action_labels([bare], "en")) == ["Bare (0 pts)"]

@@ -150,6 +150,44 @@ async def test_dst_day_has_46_half_hours(hass: HomeAssistant) -> None:
     assert reading.export_slots is None
 
 
+@pytest.mark.parametrize(
+    ("day", "count", "local_midnight"),
+    [
+        (date(2026, 11, 20), 48, datetime(2026, 11, 19, 23, tzinfo=UTC)),
+        (date(2026, 3, 29), 46, datetime(2026, 3, 28, 23, tzinfo=UTC)),
+        (date(2026, 10, 25), 50, datetime(2026, 10, 24, 22, tzinfo=UTC)),
+    ],
+)
+@pytest.mark.parametrize("time_zone", ["Europe/Paris", "America/New_York", "UTC"])
+async def test_game_days_are_paris_days_whatever_the_time_zone(
+    hass: HomeAssistant,
+    *,
+    day: date,
+    count: int,
+    local_midnight: datetime,
+    time_zone: str,
+) -> None:
+    """The game's days are Europe/Paris days, with their real number of half-hours.
+
+    Home Assistant's own time zone does not move a day's bounds: the server refuses any
+    other count (422 ``slot_count``).
+    """
+    await hass.config.async_set_time_zone(time_zone)
+    start, end = day_bounds(day)
+    assert start == local_midnight
+    assert end - start == timedelta(minutes=30 * count)
+    _hourly(hass, IMPORT, day, 1.0)
+    # The n-th half-hour after Paris midnight carries n × 10 Wh.
+    _five_minutes(hass, IMPORT, day, lambda i: (i // 6) * 0.01 / 6)
+    await async_wait_recording_done(hass)
+
+    reading = await async_daily_reading(hass, EnergySources(grid_import=(IMPORT,)), day)
+
+    assert reading is not None
+    assert reading.import_kwh == pytest.approx(count / 2)
+    assert reading.import_slots == pytest.approx([n * 0.01 for n in range(count)])
+
+
 async def test_day_without_five_minute_rows_has_no_slots(hass: HomeAssistant) -> None:
     """Older days (5-minute rows purged) carry daily totals only."""
     day = date(2026, 11, 1)
