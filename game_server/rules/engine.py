@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from .actions import cap_actions, score_actions
@@ -29,24 +29,15 @@ from .models import (
     EquipmentChange,
     HouseholdProfile,
     PeakEvent,
-    PeakWindow,
     PeerAggregates,
     ScoreCard,
     SeasonSettings,
     SheddingEvent,
     month_key,
 )
-from .shedding import (
-    EventScore,
-    MergedEvent,
-    merge_events,
-    peak_multiplier,
-    score_events,
-    shed_power_kw,
-)
+from .shedding import score_events
 
 METERED = (Challenge.PIGGY_BANK, Challenge.SELF_CONSUMPTION, Challenge.SOBRIETY)
-_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -356,17 +347,13 @@ def _shedding_cards(
         if first <= event.start.astimezone(PARIS).date() <= last
     ]
     scores = score_events(in_season, household.days, settings, peak_events)
-    merged = {(item.start, item.end): item for item in merge_events(in_season)}
-    peaks = (*settings.peak_events, *peak_events)
     cards = []
     for key in months:
         events = [
             s for s in scores if month_key(s.start.astimezone(PARIS).date()) == key
         ]
-        rows = [
-            _event_row(s, merged.get((s.start, s.end)), settings, peaks) for s in events
-        ]
-        counted = [row for row in rows if row["ignored"] is None]
+        rows = [s.as_dict() for s in events]
+        counted = [s for s in events if s.ignored is None]
         card = ScoreCard(
             challenge=Challenge.SHEDDING,
             month=key,
@@ -375,117 +362,12 @@ def _shedding_cards(
             < _month_end(key) + timedelta(days=settings.provisional_days),
             factors={
                 "events": rows,
-                "shed_kwh": round(sum(float(row["raw_kwh"]) for row in counted), 3),
-                "peak_kwh": round(sum(float(row["peak_kwh"]) for row in counted), 3),
+                "shed_kwh": round(sum(s.raw_kwh for s in counted), 3),
+                "peak_kwh": round(sum(s.peak_kwh for s in counted), 3),
             },
         )
         cards.append(card)
     return cards
-
-
-def _event_row(
-    score: EventScore,
-    item: MergedEvent | None,
-    settings: SeasonSettings,
-    peaks: Sequence[PeakEvent],
-) -> dict[str, Any]:
-    """Return an event's card entry with ``peak_kwh``, its energy shed at peak.
-
-    ``peak_kwh`` is the part of ``raw_kwh`` shed in the minutes whose peak multiplier is
-    above 1 (a peak window of the season, or an announced or meter peak).
-    """
-    row: dict[str, Any] = dict(score.as_dict())
-    energy = 0.0 if item is None else peak_energy(item, settings.peak_windows, peaks)
-    row["peak_kwh"] = round(energy, 3)
-    return row
-
-
-def _first_minute_at(start: datetime, moment: datetime) -> int:
-    """Return the index ``n`` of the first minute ``start + n min`` at or after a moment."""
-    return -((start - moment) // _MINUTE)
-
-
-def _union(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Return the union of half-open integer ranges, sorted and disjoint."""
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(r for r in ranges if r[0] < r[1]):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
-def _peak_minutes(
-    item: MergedEvent,
-    minutes: int,
-    windows: Sequence[PeakWindow],
-    peaks: Sequence[PeakEvent],
-) -> list[tuple[int, int]]:
-    """Return the minutes of an event (index ranges) whose peak multiplier is above 1.
-
-    The same minutes as ``shedding.peak_multiplier(minute) > 1`` for each minute, found
-    from the windows' and peaks' bounds: the local wall time of minute ``n`` is the first
-    minute's plus ``n`` minutes when the UTC offset does not change during the event
-    (otherwise every minute is looked at).
-    """
-    ranges = [
-        (
-            _first_minute_at(item.start, peak.start),
-            _first_minute_at(item.start, peak.end),
-        )
-        for peak in peaks
-        if peak.multiplier > 1 and peak.start < item.end and peak.end > item.start
-    ]
-    first = item.start.astimezone(PARIS)
-    last = (item.start + minutes * _MINUTE).astimezone(PARIS)
-    if first.utcoffset() != last.utcoffset():
-        ranges += [
-            (n, n + 1)
-            for n in range(minutes)
-            if peak_multiplier(item.start + n * _MINUTE, windows, ()) > 1
-        ]
-    else:
-        wall = first.replace(tzinfo=None)
-        day = wall.date()
-        while day <= last.date():
-            for window in windows:
-                if day.month in window.months and day.weekday() in window.weekdays:
-                    ranges.append(
-                        (
-                            _first_minute_at(wall, datetime.combine(day, window.start)),
-                            _first_minute_at(wall, datetime.combine(day, window.end)),
-                        )
-                    )
-            day += timedelta(days=1)
-    return [
-        (max(low, 0), min(high, minutes))
-        for low, high in _union(ranges)
-        if high > 0 and low < minutes
-    ]
-
-
-def peak_energy(
-    item: MergedEvent, windows: Sequence[PeakWindow], peaks: Sequence[PeakEvent]
-) -> float:
-    """Return the energy (kWh) a merged event sheds in minutes with a peak multiplier.
-
-    Each minute counts ``P/60`` kWh, ``P`` the shed power of the events covering its
-    start (as ``raw_kwh``), when its peak multiplier is above 1.
-    """
-    minutes = int((item.end - item.start) / _MINUTE)
-    if minutes <= 0:
-        return 0.0
-    at_peak = _peak_minutes(item, minutes, windows, peaks)
-    energy = 0.0
-    for event in item.events:
-        low = max(0, _first_minute_at(item.start, event.start))
-        high = min(minutes, _first_minute_at(item.start, event.end))
-        covered = sum(
-            max(0, min(high, end) - max(low, begin)) for begin, end in at_peak
-        )
-        energy += shed_power_kw(event) * covered / 60
-    return energy
 
 
 def _action_cards(

@@ -135,6 +135,8 @@ class EventScore:
     event_ids: list[str]
     shed_kw: float
     raw_kwh: float = 0.0
+    peak_kwh: float = 0.0
+    """The part of ``raw_kwh`` shed in minutes whose peak multiplier is above 1."""
     weighted_kwh: float = 0.0
     rebound_kwh: float = 0.0
     points: float = 0.0
@@ -149,6 +151,7 @@ class EventScore:
             "event_ids": self.event_ids,
             "shed_kw": round(self.shed_kw, 3),
             "raw_kwh": round(self.raw_kwh, 3),
+            "peak_kwh": round(self.peak_kwh, 3),
             "weighted_kwh": round(self.weighted_kwh, 3),
             "rebound_kwh": round(self.rebound_kwh, 3),
             "points": round(self.points, 2),
@@ -279,6 +282,9 @@ def score_events(
             score.ignored = "under 15 minutes or 0.1 kWh"
             continue
         local_minutes = _local_minutes(item.start, minutes)
+        shed = list(
+            energies
+        )  # before the caps: what ``raw_kwh`` and ``peak_kwh`` count
         # Cap each half-hour slot's shed energy by the drop below its baseline.
         per_slot: dict[tuple[date, int], list[int]] = {}
         for n, (minute, local) in enumerate(zip(moments, local_minutes, strict=True)):
@@ -302,6 +308,14 @@ def score_events(
         weighted = 0.0
         limit = settings.max_shedding_minutes_per_day
         for n, (minute, local) in enumerate(zip(moments, local_minutes, strict=True)):
+            peak = 1.0
+            for event in all_peaks:
+                if event.start <= minute < event.end:
+                    peak = max(peak, event.multiplier)
+            if _window_multiplier(local, settings.peak_windows):
+                peak = max(peak, 3.0)
+            if peak > 1:
+                score.peak_kwh += shed[n]
             local_day = local.date()
             if minutes_used.get(local_day, 0) >= limit:
                 if "daily 4 h limit reached" not in score.notes:
@@ -309,12 +323,6 @@ def score_events(
                 continue
             minutes_used[local_day] = minutes_used.get(local_day, 0) + 1
             duration_factor = 2.0 if n >= 60 else 1.0
-            peak = 1.0
-            for event in all_peaks:
-                if event.start <= minute < event.end:
-                    peak = max(peak, event.multiplier)
-            if _window_multiplier(local, settings.peak_windows):
-                peak = max(peak, 3.0)
             weighted += energies[n] * duration_factor * peak
         score.weighted_kwh = weighted
         score.rebound_kwh = _rebound(item.end, days, baselines)

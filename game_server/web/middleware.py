@@ -114,6 +114,10 @@ async def _read_form(page: Page) -> web.Response | None:
     # Our forms are URL-encoded; nothing else (JSON, multipart uploads) is accepted.
     if request.content_type != "application/x-www-form-urlencoded":
         return _error(page, 415)
+    try:
+        body.decode()
+    except UnicodeDecodeError:  # raw bytes that are not UTF-8 (never a browser's form)
+        return _error(page, 400)
     page.form = await request.post()
     return None
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from game_server.rules import HouseholdInput, HouseholdProfile, PeerAggregates
-from game_server.rules.engine import peak_energy, score_household
+from game_server.rules.engine import score_household
 from game_server.rules.models import (
     PARIS,
     Challenge,
@@ -17,7 +17,12 @@ from game_server.rules.models import (
     SeasonSettings,
     SheddingEvent,
 )
-from game_server.rules.shedding import MergedEvent, merge_events, peak_multiplier
+from game_server.rules.shedding import (
+    MergedEvent,
+    merge_events,
+    peak_multiplier,
+    score_events,
+)
 
 SEASON = SeasonSettings(
     start=date(2027, 1, 1),
@@ -50,8 +55,8 @@ def test_cards_carry_the_shed_energy_in_total_and_at_peak() -> None:
     - Tue 12 Jan 19:00–20:30, 2 kW declared, 2.1 kW measured: P = 2 kW, raw 3 kWh;
       19:00–20:00 is in the peak window: peak 2 kWh (the spec's example, 80 points).
     - Sat 16 Jan 19:00–20:00, 1 kW: raw 1 kWh; a weekend is outside the window: peak 0.
-    - Wed 13 Jan 18:00–18:10, 2 kW: 10 minutes, ignored (raw 0.333, peak 0.333 on its
-      own line) and left out of the card's totals.
+    - Wed 13 Jan 18:00–18:10, 2 kW: 10 minutes, ignored (raw 0.333, peak 0 on its own
+      line) and left out of the card's totals.
     → shed_kwh = 3 + 1 = 4, peak_kwh = 2.
     February: an announced peak Wed 3 Feb 10:00–11:00 (× 2); Wed 3 Feb 10:30–11:30 at
     1 kW: raw 1 kWh, of which 10:30–11:00 at peak: 0.5 kWh
@@ -85,7 +90,7 @@ def test_cards_carry_the_shed_energy_in_total_and_at_peak() -> None:
     assert by_id[("a",)]["points"] == pytest.approx(80)
     assert by_id[("b",)]["peak_kwh"] == 0
     assert by_id[("c",)]["ignored"]
-    assert by_id[("c",)]["peak_kwh"] == pytest.approx(0.333)
+    assert by_id[("c",)]["peak_kwh"] == 0  # an ignored event counts nothing
     february = cards["2027-02"]
     assert february.factors["shed_kwh"] == pytest.approx(1)
     assert february.factors["peak_kwh"] == pytest.approx(0.5)
@@ -178,7 +183,7 @@ def test_peak_energy_is_the_minute_by_minute_sum(
     watts: list[int],
     announced: list[tuple[int, int, float]],
 ) -> None:
-    """The engine's bound arithmetic gives the same energy as summing every minute.
+    """The scored peak energy is the definition's minute-by-minute sum.
 
     Events start at any second of a day and the next (clock-change days included),
     overlap or not; announced peaks (multiplier 1 does not count) and windows (one
@@ -203,7 +208,9 @@ def test_peak_energy_is_the_minute_by_minute_sum(
         )
         for start, length, multiplier in announced
     ]
-    for item in merge_events(events):
-        assert peak_energy(item, WINDOWS, peaks) == pytest.approx(
-            _per_minute(item, WINDOWS, peaks), abs=1e-9
-        )
+    season = SeasonSettings(start=SEASON.start, end=SEASON.end, peak_windows=WINDOWS)
+    scores = score_events(events, {}, season, peaks)
+    for item, score in zip(merge_events(events), scores, strict=True):
+        expected = 0.0 if score.ignored else _per_minute(item, WINDOWS, peaks)
+        assert score.peak_kwh == pytest.approx(expected, abs=1e-9)
+        assert score.peak_kwh <= score.raw_kwh + 1e-9

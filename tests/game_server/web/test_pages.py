@@ -620,3 +620,30 @@ async def test_every_page_renders_in_both_languages(
         # Audit actions are machine identifiers shown as code on purpose.
         prose = re.sub(r"<code>.*?</code>", "", text)
         assert not raw_key.search(prose), (path, raw_key.search(prose))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"username=\xff\xfe&password=x",  # raw bytes that are not UTF-8
+        b"csrf_token=%ED%B3%BF&display_name=%ED%B3%BF",  # a lone surrogate, encoded
+        b"adults=" + b"9" * 5000 + b"&solar_kwc=1e400&children=nan",
+        b"&" * 10_000,
+    ],
+    ids=["invalid utf-8", "surrogate", "huge numbers", "empty fields"],
+)
+async def test_hostile_forms_get_a_page_not_a_500(
+    make_browser: Callable[[], Awaitable[Browser]], body: bytes
+) -> None:
+    """A hostile form gets an error page (4xx in the player's language), never a 500."""
+    browser = await make_browser()
+    await browser.get("/register")
+    for path in ("/register", "/login"):
+        response = await browser.client.post(
+            path,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        text = await response.text()
+        assert 400 <= response.status < 500, (path, response.status, text[:200])
+        assert '<html lang="fr"' in text
