@@ -24,6 +24,7 @@ from game_server.errors import (
     Forbidden,
     GameError,
     Invalid,
+    PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
 )
@@ -40,7 +41,8 @@ from game_server.models import (
     SheddingEvent,
     User,
 )
-from game_server.services import GameService, ReadingInput
+from game_server.services import MAX_BATCH_DAYS, GameService, ReadingInput
+from game_server.storage import Upserted
 from game_server.web.ingress import client_address
 from game_server.web.ratelimit import Throttled, setup_throttles, throttles
 
@@ -134,6 +136,14 @@ class _Body:
             return None
         if not isinstance(values, list):
             raise Invalid(f"{where} must be a list", field=where)
+        # Fast path (checked in C): numbers or null, all finite; else one by one.
+        kinds = set(map(type, values))
+        if kinds <= _SLOT_TYPES:
+            present = [value for value in values if value is not None]
+            if math.isfinite(sum(present)):
+                if int not in kinds:
+                    return list(values)
+                return [None if value is None else float(value) for value in values]
         out: list[float | None] = []
         for value in values:
             if value is None:
@@ -153,6 +163,9 @@ class _Body:
             raise Invalid(
                 f"unknown field {unknown[0]}", field=unknown[0], code="unknown_field"
             )
+
+
+_SLOT_TYPES = frozenset({float, int, type(None)})
 
 
 def parse_day(raw: str, name: str = "day") -> date:
@@ -463,11 +476,8 @@ async def get_me(request: web.Request) -> web.Response:
     )
 
 
-async def put_reading(request: web.Request) -> web.Response:
-    """Store or replace one day's energy (idempotent)."""
-    user = await current_user(request)
-    day = parse_day(request.match_info["day"])
-    body = await read_body(request)
+def reading_input(body: _Body) -> ReadingInput:
+    """Return a day's energy from its JSON object (``PUT /readings/{day}``'s body)."""
     source_raw = body.text("source") or ReadingSource.LOCAL.value
     try:
         source = ReadingSource(source_raw)
@@ -493,10 +503,90 @@ async def put_reading(request: web.Request) -> web.Response:
         source=source,
     )
     body.done()
+    return data
+
+
+async def put_reading(request: web.Request) -> web.Response:
+    """Store or replace one day's energy (idempotent)."""
+    user = await current_user(request)
+    day = parse_day(request.match_info["day"])
+    data = reading_input(await read_body(request))
     reading, created = await service_of(request).record_reading(user, day, data)
     return web.json_response(
         {**reading_json(reading), "created": created}, status=201 if created else 200
     )
+
+
+def _day_error(day: str | None, err: GameError) -> dict[str, Any]:
+    """Return the result of a refused day of a bulk request."""
+    result: dict[str, Any] = {
+        "day": day,
+        "result": "error",
+        "status": err.status,
+        "error": err.code,
+        "message": err.message,
+    }
+    if err.field is not None:
+        result["field"] = err.field
+    return result
+
+
+async def put_readings(request: web.Request) -> web.Response:
+    """Store or replace many days at once (idempotent per day, one transaction).
+
+    Each item is a ``PUT /readings/{day}`` body with its ``day``, checked by the same
+    code. A refused item gets its error in its result and is not stored; the other
+    days are (all in one transaction). A body that is not ``{"readings": [...]}`` or
+    holds more than ``MAX_BATCH_DAYS`` items is refused as a whole.
+    """
+    user = await current_user(request)
+    body = await read_body(request)
+    items = body.data.get("readings")
+    body.used.add("readings")
+    if items is None:
+        raise Invalid("readings is required", field="readings", code="missing_field")
+    if not isinstance(items, list):
+        raise Invalid("readings must be a list", field="readings")
+    body.done()
+    if len(items) > MAX_BATCH_DAYS:
+        raise PayloadTooLarge(
+            f"at most {MAX_BATCH_DAYS} days per request, not {len(items)}",
+            code="too_many_days",
+        )
+    results: list[dict[str, Any]] = []
+    days: list[tuple[date, ReadingInput]] = []
+    stored_at: list[int] = []
+    for item in items:
+        raw_day = item.get("day") if isinstance(item, dict) else None
+        label = (
+            raw_day
+            if isinstance(raw_day, str) and len(raw_day) <= 40 and _encodable(raw_day)
+            else None
+        )
+        try:
+            if not isinstance(item, dict):
+                raise Invalid("each reading must be an object", field="readings")
+            fields = _Body(item)
+            day = fields.day("day")
+            days.append((day, reading_input(fields)))
+        except GameError as err:
+            results.append(_day_error(label, err))
+            continue
+        stored_at.append(len(results))
+        results.append({"day": day.isoformat()})
+    outcomes = await service_of(request).record_readings(user, days)
+    for at, outcome in zip(stored_at, outcomes, strict=True):
+        if isinstance(outcome, GameError):
+            results[at] = _day_error(results[at]["day"], outcome)
+        else:
+            results[at] |= {
+                "result": outcome.value,
+                "status": 201 if outcome is Upserted.CREATED else 200,
+            }
+    counts = dict.fromkeys(["created", "replaced", "unchanged", "error"], 0)
+    for result in results:
+        counts[result["result"]] += 1
+    return web.json_response({"results": results, **counts})
 
 
 async def post_shedding_event(request: web.Request) -> web.Response:
@@ -770,6 +860,48 @@ _SEASON_TALLY: dict[str, Any] = {
 }
 
 
+_READING: dict[str, Any] = {
+    "type": "object",
+    "required": ["import_kwh", "export_kwh", "production_kwh"],
+    "properties": {
+        "import_kwh": {**_NUM, "maximum": 500},
+        "export_kwh": {**_NUM, "maximum": 500},
+        "production_kwh": {**_NUM, "maximum": 500},
+        "battery_charge_kwh": {**_NUM, "maximum": 500},
+        "battery_discharge_kwh": {**_NUM, "maximum": 500},
+        "slots": {
+            "type": "object",
+            "description": "Half-hour kWh from local midnight",
+            "properties": {"import": _SLOTS, "export": _SLOTS},
+            "additionalProperties": False,
+        },
+        "t_mean_c": {"type": "number", "minimum": -50, "maximum": 60},
+        "source": {"type": "string", "enum": ["local", "enedis"]},
+    },
+    "additionalProperties": False,
+}
+"""A day's energy: the body of ``PUT /readings/{day}``, an item of ``PUT /readings``."""
+_DAY_RESULT: dict[str, Any] = {
+    "type": "object",
+    "description": "What became of one item of the request, in the request's order: "
+    "created (201), replaced (200), unchanged (200: the same values were stored, "
+    "nothing written) or error (the status, code and message the single-day route "
+    "would answer; the day is not stored)",
+    "required": ["day", "result", "status"],
+    "properties": {
+        "day": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+        "result": {
+            "type": "string",
+            "enum": ["created", "replaced", "unchanged", "error"],
+        },
+        "status": {"type": "integer"},
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"type": "string"},
+    },
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """One API route with what the OpenAPI document says about it."""
@@ -841,27 +973,45 @@ ROUTES: tuple[Route, ...] = (
         "/readings/{day}",
         put_reading,
         "Store or replace a day's energy (idempotent)",
+        request=_READING,
+        status=201,
+        errors=(400, 401, 403, 413, 422),
+    ),
+    Route(
+        "PUT",
+        "/readings",
+        put_readings,
+        f"Store or replace up to {MAX_BATCH_DAYS} days at once (idempotent per day, "
+        "one transaction; a refused day gets its error and only it is left out)",
         request={
             "type": "object",
-            "required": ["import_kwh", "export_kwh", "production_kwh"],
+            "required": ["readings"],
             "properties": {
-                "import_kwh": {**_NUM, "maximum": 500},
-                "export_kwh": {**_NUM, "maximum": 500},
-                "production_kwh": {**_NUM, "maximum": 500},
-                "battery_charge_kwh": {**_NUM, "maximum": 500},
-                "battery_discharge_kwh": {**_NUM, "maximum": 500},
-                "slots": {
-                    "type": "object",
-                    "description": "Half-hour kWh from local midnight",
-                    "properties": {"import": _SLOTS, "export": _SLOTS},
-                    "additionalProperties": False,
-                },
-                "t_mean_c": {"type": "number", "minimum": -50, "maximum": 60},
-                "source": {"type": "string", "enum": ["local", "enedis"]},
+                "readings": {
+                    "type": "array",
+                    "description": f"At most {MAX_BATCH_DAYS} days (else 413 "
+                    "too_many_days), each day once (else 422 duplicate_day)",
+                    "maxItems": MAX_BATCH_DAYS,
+                    "items": {
+                        **_READING,
+                        "required": ["day", *_READING["required"]],
+                        "properties": {"day": _DAY, **_READING["properties"]},
+                    },
+                }
             },
             "additionalProperties": False,
         },
-        status=201,
+        response={
+            "type": "object",
+            "required": ["results", "created", "replaced", "unchanged", "error"],
+            "properties": {
+                "results": {"type": "array", "items": _DAY_RESULT},
+                "created": {"type": "integer", "minimum": 0},
+                "replaced": {"type": "integer", "minimum": 0},
+                "unchanged": {"type": "integer", "minimum": 0},
+                "error": {"type": "integer", "minimum": 0},
+            },
+        },
         errors=(400, 401, 403, 413, 422),
     ),
     Route(

@@ -44,6 +44,8 @@ def encode_value(value: Any) -> Any:
     if kind is dict:
         return {str(key): encode_value(item) for key, item in value.items()}
     if kind is list:
+        if set(map(type, value)) <= _PLAIN:  # half-hours: checked in C
+            return list(value)
         return [encode_value(item) for item in value]
     if isinstance(value, Enum):
         return value.value
@@ -66,7 +68,18 @@ def encode_value(value: Any) -> Any:
 
 def to_record(obj: Any) -> dict[str, Any]:
     """Return the JSON-ready record of a model instance."""
-    return {f.name: encode_value(getattr(obj, f.name)) for f in fields(obj)}
+    return {name: encode_value(getattr(obj, name)) for name in _field_names(type(obj))}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """Return the field names of a dataclass (cached: records are made in bulk)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @cache

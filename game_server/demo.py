@@ -28,6 +28,12 @@ TEAMS = {
     "Les Sobres": ["jules", "karima", "leo"],
 }
 SIMPLIFIED = {"chloe", "karima"}
+HOME_PLAYER = "amelie"
+"""The player whose Home Assistant ``./scripts/demo`` runs: its simulated Linky meter is
+a producer, so she has solar panels, and her meter (PRM :data:`HOME_PRM`) is verified,
+so the Enedis gateway serves her data."""
+HOME_SOLAR_KWC = 3.0
+HOME_PRM = "30000000000000"
 ACTIONS = ["heating_19c", "tap_aerators", "defrost_freezer", "switchable_strips"]
 
 
@@ -58,6 +64,8 @@ async def seed_demo(service: GameService, seed: int = 2026) -> bool:
         members: list[User] = []
         for member_index, name in enumerate(names):
             solar = rng.choice([0.0, 3.0, 4.5, 6.0]) if name not in SIMPLIFIED else 0.0
+            if name == HOME_PLAYER:
+                solar = max(solar, HOME_SOLAR_KWC)
             user = await service.register(
                 Registration(
                     username=name,
@@ -73,6 +81,8 @@ async def seed_demo(service: GameService, seed: int = 2026) -> bool:
                     city=rng.choice(["Lyon", "Grenoble", "Annecy", "Valence"]),
                 )
             )
+            if name == HOME_PLAYER:
+                user = await service.set_prm_verified(admin, user.id, True)
             members.append(user)
         team = await service.create_team(members[0], team_name)
         for user in members[1:]:

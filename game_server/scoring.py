@@ -17,11 +17,16 @@ from game_server.models import ScoreEntry, Season, User
 from game_server.storage import Storage
 
 
-async def on_data_changed(storage: Storage, user_id: str, day: date) -> None:
-    """Mark a household's month dirty for the scoring job (``scoring_job``)."""
+async def on_data_changed(storage: Storage, user_id: str, *days: date) -> None:
+    """Mark the months of a household's days dirty for the scoring job.
+
+    A bulk write calls it once with every day it changed.
+    """
     from game_server.scoring_job import job_for
 
-    job_for(storage).mark_dirty(user_id, day)
+    job = job_for(storage)
+    for day in days:
+        job.mark_dirty(user_id, day)
 
 
 async def player_score(storage: Storage, season: Season, user: User) -> dict[str, Any]:

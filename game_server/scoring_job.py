@@ -14,6 +14,11 @@ leaderboards (per challenge and overall, players and teams) are served from memo
 Households are read in chunks (a few queries each) and each chunk's changed cards are
 written in one transaction; passes over many households run in worker processes that
 open the database themselves (``SUNSHARE_SCORING_WORKERS``), with identical results.
+
+Several server processes on one store: the app's task runs each pass through
+``ScoringJob.run_pass``, which only the holder of the store's ``scoring`` lease gets to
+run (renewed between chunks; a lost lease stops the pass). The others hand their dirty
+marks over through the store and serve the leaderboards the holder publishes there.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from typing import Any
 import weakref
 
 from game_server import models
+from game_server.leases import LeaseKeeper, LeaseLost
 from game_server.rules import (
     ActionDefinition,
     ActionRecord,
@@ -93,6 +99,17 @@ POOL_MIN_HOUSEHOLDS = 1000
 WORKERS_ENV = "SUNSHARE_SCORING_WORKERS"
 """Environment variable: processes of a big pass (default: one per core; 0 or 1:
 everything in the server's process)."""
+INTERVAL_ENV = "SUNSHARE_SCORING_INTERVAL"
+"""Environment variable: seconds between two passes (default ``DIRTY_INTERVAL_S``)."""
+CHUNK_ENV = "SUNSHARE_SCORING_CHUNK"
+"""Environment variable: households per chunk (default ``CHUNK_HOUSEHOLDS``)."""
+PAUSE_ENV = "SUNSHARE_SCORING_TEST_PAUSE"
+"""Environment variable of tests only: seconds slept after each chunk (a slow pass)."""
+LEASE_NAME = "scoring"
+"""The lease of the process that runs the scoring passes of a store."""
+BOARDS_STATE = "leaderboards"
+"""Shared state ``leaderboards/SEASON_ID``: the lease holder's leaderboards."""
+BOARD_OVERALL = "overall"
 _SCALAR_SETTINGS = {
     f.name
     for f in fields(SeasonSettings)
@@ -651,6 +668,34 @@ def score_in_worker(
     return score_task(replace(task, households=households))
 
 
+def _env_number(name: str, default: float) -> float:
+    """Return a positive number from the environment (``default`` when unset or bad)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        LOGGER.warning("%s=%r is not a positive number: %g", name, raw, default)
+        return default
+    return value
+
+
+def _chunk_size() -> int:
+    """Return the households of a chunk (``SUNSHARE_SCORING_CHUNK``)."""
+    return max(1, int(_env_number(CHUNK_ENV, CHUNK_HOUSEHOLDS)))
+
+
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """What ``ScoringJob.run_pass`` did: a full or incremental pass, and its reports."""
+
+    full: bool
+    reports: list[RecomputeReport]
+
+
 def _chunks[T](items: Sequence[T], size: int) -> list[Sequence[T]]:
     """Return consecutive slices of at most ``size`` items."""
     return [items[i : i + size] for i in range(0, len(items), size)]
@@ -672,6 +717,115 @@ class ScoringJob:
         self.lock = asyncio.Lock()
         self._users: dict[str, models.User] = {}
         """The accounts read by the last ``_members`` call."""
+        self.lease: LeaseKeeper | None = None
+        """The store's scoring lease while ``run_pass`` runs a pass (None: no lease)."""
+        self._keeper: LeaseKeeper | None = None
+        self._pause = _env_number(PAUSE_ENV, 0.0)
+        self._published: dict[str, str] = {}
+        """Shared-state name → JSON of the leaderboards last published there."""
+        self._shared: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        """Season id → (when read, document) of the holder's published leaderboards."""
+
+    async def _between_chunks(self) -> None:
+        """Renew the scoring lease between chunks (``LeaseLost``: stop the pass)."""
+        if self.lease is not None:
+            await self.lease.renew()
+        if self._pause:
+            await asyncio.sleep(self._pause)
+
+    def keeper(self) -> LeaseKeeper:
+        """Return this job's hold on the store's scoring lease (one holder id)."""
+        if self._keeper is None:
+            self._keeper = LeaseKeeper(self.storage, LEASE_NAME)
+        return self._keeper
+
+    async def run_pass(self, today: date, *, full: bool) -> PassOutcome | None:
+        """Run a pass if this process holds the scoring lease; None when another does.
+
+        Several server processes on one store: the lease holder runs every pass
+        (full or of the dirty households) and keeps the lease from one pass to the
+        next; the others hand their dirty marks over through the store and skip. A
+        process that takes the lease (first pass, or take-over from a dead holder)
+        starts with a full pass: what it kept in memory may be stale.
+        """
+        keeper = self.keeper()
+        was_held = keeper.held
+        lease = await keeper.acquire()
+        if lease is None:
+            await self.hand_over_marks()
+            self.states.clear()  # the holder's passes make them stale
+            return None
+        if not was_held or lease.previous_holder != keeper.holder:
+            self.states.clear()
+            self._published.clear()  # another holder may have published since
+            full = True
+        for user_id, months in (await self.storage.take_scoring_marks()).items():
+            self.dirty[user_id] |= months
+        self.lease = keeper
+        try:
+            if full:
+                reports = await self.recompute_all(today)
+            else:
+                reports = await self.recompute_dirty(today)
+        except LeaseLost:
+            LOGGER.warning("Scoring pass stopped: another process took the lease over")
+            self.states.clear()
+            await self.hand_over_marks()
+            return None
+        finally:
+            self.lease = None
+        await self._publish_boards()
+        return PassOutcome(full, reports)
+
+    async def _publish_boards(self) -> None:
+        """Store the leaderboards that changed, for the processes that do not score."""
+        for season_id, state in self.states.items():
+            document = {
+                "boards": {
+                    BOARD_OVERALL if key is None else key: board
+                    for key, board in state.boards.items()
+                }
+            }
+            text = json.dumps(document, sort_keys=True)
+            name = f"{BOARDS_STATE}/{season_id}"
+            if self._published.get(name) != text:
+                await self.storage.put_shared_state(name, document)
+                self._published[name] = text
+
+    async def _shared_board(
+        self, season: models.Season, challenge: str | None
+    ) -> dict[str, Any] | None:
+        """Return a leaderboard the lease holder published (read every few seconds)."""
+        now = monotonic()
+        cached = self._shared.get(season.id)
+        if cached is None or now - cached[0] >= ROSTER_CHECK_S:
+            document = await self.storage.get_shared_state(
+                f"{BOARDS_STATE}/{season.id}"
+            )
+            cached = self._shared[season.id] = (now, document)
+        boards = (cached[1] or {}).get("boards")
+        if not isinstance(boards, dict):
+            return None
+        board = boards.get(BOARD_OVERALL if challenge is None else challenge)
+        return board if isinstance(board, dict) else None
+
+    async def hand_over_marks(self) -> None:
+        """Give the dirty marks to the store (for the process running the passes)."""
+        marks, self.dirty = self.dirty, defaultdict(set)
+        if not marks:
+            return
+        try:
+            await self.storage.add_scoring_marks(marks)
+        except BaseException:
+            for user_id, months in marks.items():
+                self.dirty[user_id] |= months
+            raise
+
+    async def release(self) -> None:
+        """Give the scoring lease up (at shutdown: another process takes it at once)."""
+        if self._keeper is not None and self._keeper.held:
+            await self.hand_over_marks()
+            await self._keeper.release()
 
     def mark_dirty(self, user_id: str, day: date) -> None:
         """Note that a household's data of a day changed."""
@@ -911,12 +1065,13 @@ class ScoringJob:
                         settings,
                         as_of,
                     )
-                    for chunk in _chunks(members, CHUNK_HOUSEHOLDS)
+                    for chunk in _chunks(members, _chunk_size())
                 )
             ):
                 state.contributions.update(found)
         else:
-            for chunk in _chunks(members, CHUNK_HOUSEHOLDS):
+            for chunk in _chunks(members, _chunk_size()):
+                await self._between_chunks()
                 totals = await self._households(season, chunk, slots=False)
                 for user_id, household in totals.items():
                     state.contributions[user_id] = contribution(
@@ -1050,7 +1205,8 @@ class ScoringJob:
         in_flight = 2 * self.workers if pool is not None else 1
         pending: list[asyncio.Future[dict[str, Scored]]] = []
         try:
-            for chunk in _chunks(users, CHUNK_HOUSEHOLDS):
+            for chunk in _chunks(users, _chunk_size()):
+                await self._between_chunks()
                 if pool is not None:
                     executor, url = pool
                     task = self._task(state, [user.id for user in chunk], {})
@@ -1138,10 +1294,14 @@ class ScoringJob:
 
         Teams and memberships are checked at most every ``ROSTER_CHECK_S`` (a new team
         or member shows then, with the points computed so far); points change at each
-        pass.
+        pass. A process that does not hold the scoring lease serves the leaderboards
+        the holder published in the store (read at most every ``ROSTER_CHECK_S``).
         """
         state = self.states.get(season.id)
         if state is None:
+            if self._keeper is not None and not self._keeper.held:
+                # Another server process scores this store: serve what it published.
+                return await self._shared_board(season, challenge)
             return None
         now = monotonic()
         if now - state.roster_checked < ROSTER_CHECK_S:
@@ -1259,9 +1419,16 @@ def paris_today(clock: Callable[[], datetime] | None = None) -> date:
 async def run_forever(
     storage: Storage,
     clock: Callable[[], datetime] | None = None,
-    interval: float = DIRTY_INTERVAL_S,
+    interval: float | None = None,
 ) -> None:
-    """Recompute everything now and nightly, and dirty households every ``interval``."""
+    """Recompute everything now and nightly, and dirty households every ``interval``.
+
+    Each pass is run by the process holding the store's scoring lease only
+    (``ScoringJob.run_pass``): several servers on one store score it once.
+    ``interval`` defaults to ``SUNSHARE_SCORING_INTERVAL`` or ``DIRTY_INTERVAL_S``.
+    """
+    if interval is None:
+        interval = _env_number(INTERVAL_ENV, DIRTY_INTERVAL_S)
     job = job_for(storage)
     full_day: date | None = None
     while True:
@@ -1270,11 +1437,10 @@ async def run_forever(
                 PARIS
             )
             today = now.date()
-            if full_day is None or (today != full_day and now.time() >= NIGHTLY_AT):
-                await job.recompute_all(today)
+            full = full_day is None or (today != full_day and now.time() >= NIGHTLY_AT)
+            outcome = await job.run_pass(today, full=full)
+            if outcome is not None and outcome.full:
                 full_day = today
-            else:
-                await job.recompute_dirty(today)
         except Exception:  # log once, keep the job alive
             LOGGER.exception("Scoring pass failed; retrying at the next interval")
         await asyncio.sleep(interval)
@@ -1293,5 +1459,11 @@ async def scoring_ctx(app: Any) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        job = job_for(app[STORAGE_KEY])
+        try:
+            # Another server process on the store takes the passes over at once.
+            await job.release()
+        except Exception:  # the store may be gone: the lease then expires
+            LOGGER.exception("Cannot release the scoring lease")
         # Stop the worker processes of big passes (waits for a running chunk).
-        await asyncio.to_thread(job_for(app[STORAGE_KEY]).close)
+        await asyncio.to_thread(job.close)

@@ -9,7 +9,7 @@ back or a ``GameError`` with a status, a code and a clear message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 import logging
@@ -22,7 +22,15 @@ import unicodedata
 import uuid
 
 from game_server import auth, scoring
-from game_server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from game_server.errors import (
+    Conflict,
+    Forbidden,
+    GameError,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from game_server.kpis import METERED, energy_kpis
 from game_server.models import (
     DEFAULT_CHALLENGES,
@@ -59,7 +67,7 @@ from game_server.scoring_job import (
     household_input,
     season_settings,
 )
-from game_server.storage import ConflictError, Storage
+from game_server.storage import ConflictError, Storage, Upserted
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,6 +84,8 @@ MAX_POWER_W = 36_000.0
 """Largest French residential subscription (36 kVA)."""
 NO_SEASON_WINDOW_DAYS = 400
 """How far back readings may go when no season exists."""
+MAX_BATCH_DAYS = 400
+"""Days one bulk request (``record_readings``) may carry."""
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_EVENT = timedelta(hours=24)
 DOMAINS = ("heating", "hot_water", "appliances", "lighting", "cooling", "envelope")
@@ -165,6 +175,37 @@ def _check_number(
     return float(value)
 
 
+def _profile_errors(user: User) -> list[Invalid]:
+    """Check each household profile field (tidying the valid ones); return the refusals."""
+    errors: list[Invalid] = []
+    try:
+        user.display_name = _check_text(user.display_name, "display_name", 1, 64)
+    except Invalid as err:
+        errors.append(err)
+    if not 1 <= user.adults <= 20:
+        errors.append(Invalid("adults (14 and over) must be 1 to 20", field="adults"))
+    if not 0 <= user.children <= 20:
+        errors.append(Invalid("children must be 0 to 20", field="children"))
+    try:
+        user.solar_kwc = _check_number(user.solar_kwc, "solar_kwc", 0, 100) or 0.0
+    except Invalid as err:
+        errors.append(err)
+    if user.city is not None:
+        try:
+            user.city = _check_text(user.city, "city", 0, 100) or None
+        except Invalid as err:
+            errors.append(err)
+    if user.postcode is not None:
+        code = user.postcode.strip()
+        if code and not POSTCODE_RE.match(code):
+            errors.append(Invalid("postcode is not valid", field="postcode"))
+        else:
+            user.postcode = code or None
+    if user.language not in ("fr", "en"):
+        errors.append(Invalid("language must be fr or en", field="language"))
+    return errors
+
+
 def check_password(password: str) -> None:
     """Raise Invalid when a password is too short or too long."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -239,32 +280,39 @@ class GameService:
     # --- accounts --------------------------------------------------------------------
     async def _check_profile(self, user: User) -> None:
         """Raise Invalid when a household profile field is out of range."""
-        user.display_name = _check_text(user.display_name, "display_name", 1, 64)
-        if not 1 <= user.adults <= 20:
-            raise Invalid("adults (14 and over) must be 1 to 20", field="adults")
-        if not 0 <= user.children <= 20:
-            raise Invalid("children must be 0 to 20", field="children")
-        user.solar_kwc = _check_number(user.solar_kwc, "solar_kwc", 0, 100) or 0.0
-        if user.city is not None:
-            user.city = _check_text(user.city, "city", 0, 100) or None
-        if user.postcode is not None:
-            code = user.postcode.strip()
-            if code and not POSTCODE_RE.match(code):
-                raise Invalid("postcode is not valid", field="postcode")
-            user.postcode = code or None
-        if user.language not in ("fr", "en"):
-            raise Invalid("language must be fr or en", field="language")
+        errors = _profile_errors(user)
+        if errors:
+            raise errors[0]
 
-    async def register(self, form: Registration, *, role: Role = Role.PLAYER) -> User:
-        """Create an account; a PRM already used by another account is refused."""
+    async def _registration(
+        self, form: Registration, role: Role
+    ) -> tuple[User, list[GameError]]:
+        """Return the account a registration would create and every reason to refuse it.
+
+        Each field is checked on its own (at most one error per field, in the form's
+        order), so that a form can show all its errors at once.
+        """
+        errors: list[GameError] = []
         username = normalise_username(form.username)
-        if not USERNAME_RE.fullmatch(username):
-            raise Invalid(
-                "username must be 3 to 32 characters: letters, digits, '.', '_', '-'",
-                field="username",
+        username_ok = bool(USERNAME_RE.fullmatch(username))
+        if not username_ok:
+            errors.append(
+                Invalid(
+                    "username must be 3 to 32 characters: letters, digits, '.', '_', "
+                    "'-'",
+                    field="username",
+                )
             )
-        check_password(form.password)
-        prm = check_prm(form.prm) if form.prm else None
+        try:
+            check_password(form.password)
+        except Invalid as err:
+            errors.append(err)
+        prm: str | None = None
+        if form.prm:
+            try:
+                prm = check_prm(form.prm)
+            except Invalid as err:
+                errors.append(err)
         user = User(
             username=username,
             display_name=form.display_name,
@@ -282,15 +330,37 @@ class GameService:
             language=form.language,
             created_at=self.now(),
         )
-        await self._check_profile(user)
-        if await self.storage.get_user_by_username(username) is not None:
-            raise Conflict(
-                "this username is already taken",
-                field="username",
-                code="username_taken",
+        errors += _profile_errors(user)
+        if username_ok and (
+            await self.storage.get_user_by_username(username) is not None
+        ):
+            errors.append(
+                Conflict(
+                    "this username is already taken",
+                    field="username",
+                    code="username_taken",
+                )
             )
         if prm is not None and await self.storage.get_user_by_prm(prm) is not None:
-            raise self._prm_taken()
+            errors.append(self._prm_taken())
+        return user, errors
+
+    async def registration_errors(
+        self, form: Registration, *, role: Role = Role.PLAYER
+    ) -> list[GameError]:
+        """Return every reason ``register`` would refuse a form (empty: none).
+
+        At most one error per field, in the form's order; ``register`` raises the first.
+        Nothing is stored and no password is hashed.
+        """
+        _user, errors = await self._registration(form, role)
+        return errors
+
+    async def register(self, form: Registration, *, role: Role = Role.PLAYER) -> User:
+        """Create an account; a PRM already used by another account is refused."""
+        user, errors = await self._registration(form, role)
+        if errors:
+            raise errors[0]
         user.password_hash = await auth.hash_password_async(form.password)
         try:
             await self.storage.add_user(user)
@@ -1073,7 +1143,12 @@ class GameService:
         """Raise Invalid when a day is in the future or before the reference window."""
         if day > self.today():
             raise Invalid("the day is in the future", field=field, code="day_in_future")
-        oldest = await self._oldest_day()
+        self._check_day_window(day, await self._oldest_day(), field)
+
+    def _check_day_window(self, day: date, oldest: date, field: str = "day") -> None:
+        """Raise Invalid when a day is in the future or before ``oldest``."""
+        if day > self.today():
+            raise Invalid("the day is in the future", field=field, code="day_in_future")
         if day < oldest:
             raise Invalid(
                 f"the day is before the season's reference window ({oldest})",
@@ -1085,7 +1160,65 @@ class GameService:
         self, user: User, day: date, data: ReadingInput
     ) -> tuple[DailyReading, bool]:
         """Store (or replace) a household's day; return it and whether it was new."""
-        await self._check_day(day)
+        reading = self._valid_reading(user, day, data, await self._oldest_day())
+        created = await self.storage.upsert_reading(reading)
+        await scoring.on_data_changed(self.storage, user.id, day)
+        return reading, created
+
+    async def record_readings(
+        self, user: User, days: Sequence[tuple[date, ReadingInput]]
+    ) -> list[Upserted | GameError]:
+        """Store (or replace) many days of a household at once; say what each did.
+
+        Each day is checked exactly as ``record_reading`` checks it; a refused day (or
+        a day already met earlier in the batch, ``duplicate_day``) gets its error and
+        is left out, the others are written in one storage transaction (a storage
+        failure writes none of them). Days equal to what is stored are ``UNCHANGED``
+        (not written). The scoring job is told once, of the days that changed.
+        """
+        if len(days) > MAX_BATCH_DAYS:
+            raise PayloadTooLarge(
+                f"at most {MAX_BATCH_DAYS} days per request, not {len(days)}",
+                field="readings",
+                code="too_many_days",
+            )
+        oldest = await self._oldest_day()
+        results: list[Upserted | GameError] = []
+        valid: list[tuple[int, DailyReading]] = []
+        seen: set[date] = set()
+        for day, data in days:
+            if day in seen:
+                results.append(
+                    Invalid(
+                        f"{day} is sent twice in this request",
+                        field="day",
+                        code="duplicate_day",
+                    )
+                )
+                continue
+            seen.add(day)
+            try:
+                reading = self._valid_reading(user, day, data, oldest)
+            except GameError as err:
+                results.append(err)
+                continue
+            valid.append((len(results), reading))
+            results.append(Upserted.UNCHANGED)  # replaced below
+        outcomes = await self.storage.upsert_readings([r for _, r in valid])
+        changed: list[date] = []
+        for (at, reading), outcome in zip(valid, outcomes, strict=True):
+            results[at] = outcome
+            if outcome is not Upserted.UNCHANGED:
+                changed.append(reading.day)
+        if changed:
+            await scoring.on_data_changed(self.storage, user.id, *changed)
+        return results
+
+    def _valid_reading(
+        self, user: User, day: date, data: ReadingInput, oldest: date
+    ) -> DailyReading:
+        """Return a household's day as stored, or raise Invalid (``record_reading``)."""
+        self._check_day_window(day, oldest)
         for name in (
             "import_kwh",
             "export_kwh",
@@ -1109,9 +1242,15 @@ class GameService:
                     field=name,
                     code="slot_count",
                 )
-            for value in slots:
-                _check_number(value, name, 0, MAX_SLOT_KWH)
-            if sum(v for v in slots if v is not None) > MAX_DAY_KWH:
+            present = [v for v in slots if v is not None]
+            total = sum(present)
+            # All in range (no NaN) at C speed; else the first one out is reported.
+            if math.isnan(total) or (
+                present and (min(present) < 0 or max(present) > MAX_SLOT_KWH)
+            ):
+                for value in slots:
+                    _check_number(value, name, 0, MAX_SLOT_KWH)
+            if total > MAX_DAY_KWH:
                 raise Invalid(f"{name} add up to an implausible day", field=name)
         consumption = (
             data.import_kwh
@@ -1130,7 +1269,7 @@ class GameService:
             raise Invalid("the day's consumption is implausible", field="import_kwh")
         if data.source is ReadingSource.INDEX:
             raise Invalid("source must be local or enedis", field="source")
-        reading = DailyReading(
+        return DailyReading(
             user_id=user.id,
             day=day,
             import_kwh=data.import_kwh,
@@ -1144,9 +1283,6 @@ class GameService:
             source=data.source,
             updated_at=self.now(),
         )
-        created = await self.storage.upsert_reading(reading)
-        await scoring.on_data_changed(self.storage, user.id, day)
-        return reading, created
 
     async def record_shedding_event(
         self,

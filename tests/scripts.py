@@ -5,17 +5,23 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 import re
+import sys
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` as a module."""
+    """Import ``scripts/<name>.py`` as a module (registered as ``<name>``).
+
+    Registered in ``sys.modules`` before it runs, as an import would: dataclasses
+    (and pickling) look their module up there.
+    """
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

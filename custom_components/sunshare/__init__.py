@@ -11,16 +11,20 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import handlers  # noqa: F401  # registers every kind's handler
 from .const import DOMAIN
+from .game_link.card import async_register_card
+from .game_link.websocket import async_register_websocket
 from .kinds import HANDLERS, handler_for
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the service actions of every kind (they validate their target entry)."""
+    """Register the service actions of every kind, the game card and its command."""
     for handler in HANDLERS.values():
         if handler.register_services is not None:
             handler.register_services(hass)
+    async_register_websocket(hass)
+    await async_register_card(hass)
     return True
 
 

@@ -37,6 +37,7 @@ from custom_components.sunshare.enedis import (
     Measure,
 )
 from game_server.errors import GameError
+from game_server.leases import new_holder_id
 from game_server.models import User
 from game_server.rules.reconcile import needs_review, reconcile_day
 from game_server.scoring_job import day_from_reading
@@ -52,6 +53,9 @@ RUN_AT: Final = time(8, 30)
 LOOKBACK_DAYS: Final = 3
 FLAG_ACTION: Final = "enedis.reconcile_flag"
 REVIEW_ACTION: Final = "enedis.needs_review"
+RUN_LEASE_NAME: Final = "enedis.reconcile"
+RUN_LEASE: Final = timedelta(hours=12)
+"""How long the day's run lease lasts (not released: it marks the day's run done)."""
 
 type Now = Callable[[], datetime]
 type Sleep = Callable[[float], Awaitable[None]]
@@ -97,6 +101,8 @@ class ReconciliationJob:
         self.run_at = run_at
         self.lookback_days = lookback_days
         self.last_report: ReconcileReport | None = None
+        self.holder = new_holder_id()
+        """This job's id on the store's ``enedis.reconcile`` lease."""
 
     def next_run(self, after: datetime) -> datetime:
         """Return the first run instant (UTC) strictly after ``after``."""
@@ -109,14 +115,33 @@ class ReconciliationJob:
             day += timedelta(days=1)
 
     async def run_forever(self) -> None:
-        """Run every day at ``run_at`` (Paris) until cancelled."""
+        """Run every day at ``run_at`` (Paris) until cancelled.
+
+        Several server processes on one store: the day's run is done by the one that
+        takes the ``enedis.reconcile`` lease (``RUN_LEASE``, kept until it expires, so
+        a process waking a little later does not run it again); the others skip it.
+        """
         while True:
             now = self._now()
             await self._sleep((self.next_run(now) - now).total_seconds())
             try:
-                await self.run_once()
+                if await self._take_run():
+                    await self.run_once()
             except Exception:
                 _LOGGER.exception("Enedis reconciliation failed; next run tomorrow")
+
+    async def _take_run(self) -> bool:
+        """Take the day's run lease; False (logged) when another process has it."""
+        lease = await self.service.storage.acquire_lease(
+            RUN_LEASE_NAME,
+            self.holder,
+            RUN_LEASE.total_seconds(),
+            now=self._now(),
+        )
+        if lease is None:
+            _LOGGER.info("Enedis reconciliation run by another server process")
+            return False
+        return True
 
     async def run_once(self, last_day: date | None = None) -> ReconcileReport:
         """Reconcile the ``lookback_days`` days up to ``last_day`` (default D-1)."""

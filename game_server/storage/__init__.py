@@ -11,6 +11,7 @@ from .base import (
     StorageError,
     StorageHealth,
     StorageUnavailable,
+    Upserted,
 )
 from .sqlite import DATABASE_FILE, SQLiteStorage
 
@@ -21,6 +22,7 @@ __all__ = [
     "StorageError",
     "StorageHealth",
     "StorageUnavailable",
+    "Upserted",
     "open_storage",
 ]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 import functools
 from typing import Any, get_args, get_origin
 
@@ -52,6 +53,42 @@ class StorageHealth:
     def ok(self) -> bool:
         """Return whether the store can be both read and written."""
         return self.read and self.write
+
+
+class Upserted(StrEnum):
+    """What a bulk upsert did with one record (``Storage.upsert_readings``)."""
+
+    CREATED = "created"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    """The stored record already held the same values: it was not written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A named lease in the store: one holder at a time, until ``expires_at``.
+
+    Server processes sharing a store take one before a job that must run once per
+    store (``Storage.acquire_lease``); a dead holder's lease expires and another
+    process takes it over.
+    """
+
+    name: str
+    holder: str
+    expires_at: datetime
+    previous_holder: str | None = None
+    """On a grant: who held it before (None: nobody; ``holder``: renewed)."""
+
+
+LEASE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""How SQLite stores a lease's expiry (UTC, fixed width: text order is time order)."""
+
+
+def lease_expiry(now: datetime | None, ttl: float) -> tuple[datetime, datetime]:
+    """Return (now, now + ttl) in UTC, to the millisecond (MongoDB's precision)."""
+    current = (now or datetime.now(UTC)).astimezone(UTC)
+    current = current.replace(microsecond=current.microsecond // 1000 * 1000)
+    return current, current + timedelta(seconds=ttl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +336,53 @@ class Storage(ABC):
         """Return a URL another process opens the same database with (None: cannot)."""
         return None
 
+    # --- leases and shared scoring marks (several server processes) ---------------
+    @abstractmethod
+    async def acquire_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> Lease | None:
+        """Take a lease for ``ttl`` seconds, atomically; None when another holds it.
+
+        Granted when nobody holds it, when its holder's time is over (take-over) or
+        when ``holder`` already holds it (renewed). ``now`` (UTC) is for tests.
+        """
+
+    @abstractmethod
+    async def renew_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> bool:
+        """Extend a lease ``holder`` holds; False when it lost it (taken over)."""
+
+    @abstractmethod
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Give a lease up (only its holder can); return whether it held it."""
+
+    @abstractmethod
+    async def get_lease(self, name: str) -> Lease | None:
+        """Return a lease as stored (expired or not), None when nobody took it."""
+
+    @abstractmethod
+    async def add_scoring_marks(self, marks: Mapping[str, Iterable[str]]) -> None:
+        """Store households' changed months (user id → ``YYYY-MM``) for the scorer.
+
+        A process that does not run the scoring passes hands its marks over this way.
+        """
+
+    @abstractmethod
+    async def take_scoring_marks(self) -> dict[str, set[str]]:
+        """Return and delete the stored marks (user id → months)."""
+
+    @abstractmethod
+    async def put_shared_state(self, name: str, value: dict[str, Any]) -> None:
+        """Store (or replace) a JSON document under a name, for the other processes.
+
+        The scoring lease holder publishes its leaderboards this way.
+        """
+
+    @abstractmethod
+    async def get_shared_state(self, name: str) -> dict[str, Any] | None:
+        """Return the JSON document stored under a name (None: none yet)."""
+
     # --- users -----------------------------------------------------------------------
     @abstractmethod
     async def add_user(self, user: models.User) -> None:
@@ -402,6 +486,17 @@ class Storage(ABC):
     @abstractmethod
     async def upsert_reading(self, reading: models.DailyReading) -> bool:
         """Store or replace a day's reading; return whether it was new."""
+
+    @abstractmethod
+    async def upsert_readings(
+        self, readings: Sequence[models.DailyReading]
+    ) -> list[Upserted]:
+        """Store or replace many days at once, in one transaction; say what each did.
+
+        A reading equal to the stored one but for ``updated_at`` is ``UNCHANGED`` and
+        not written (its stored ``updated_at`` stays). Two readings with the same key
+        are refused (``StorageError``); a failure writes nothing.
+        """
 
     @abstractmethod
     async def get_reading(self, user_id: str, day: date) -> models.DailyReading | None:
@@ -692,6 +787,19 @@ class RecordStorage(Storage):
         """Delete the records matching each filter, then insert records, at once."""
 
     @abstractmethod
+    def _upsert_many_sync(
+        self,
+        coll: Collection,
+        records: list[dict[str, Any]],
+        ignore: frozenset[str] = frozenset(),
+    ) -> list[Upserted]:
+        """Insert or replace records by key in one transaction; say what each did.
+
+        A record equal to the stored one on every field but ``ignore`` is left as it
+        is (``UNCHANGED``). The keys are distinct (the caller checks).
+        """
+
+    @abstractmethod
     def _is_empty_sync(self) -> bool:
         """Return whether no collection holds any record."""
 
@@ -896,6 +1004,18 @@ class RecordStorage(Storage):
     async def upsert_reading(self, reading: models.DailyReading) -> bool:
         """Store or replace a day's reading; return whether it was new."""
         return await self._upsert(READINGS, to_record(reading))
+
+    async def upsert_readings(
+        self, readings: Sequence[models.DailyReading]
+    ) -> list[Upserted]:
+        """Store or replace many days in one transaction; say what each did."""
+        if not readings:
+            return []
+        keys = {(reading.user_id, reading.day) for reading in readings}
+        if len(keys) != len(readings):
+            raise StorageError("readings: the same household day twice in one batch")
+        records = [to_record(reading) for reading in readings]
+        return await self._run(self._upsert_many_sync, READINGS, records, _STAMP_FIELDS)
 
     async def get_reading(self, user_id: str, day: date) -> models.DailyReading | None:
         """Return a household's reading of a day."""

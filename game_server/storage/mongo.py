@@ -10,14 +10,15 @@ details differ between versions and mongomock gives none).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+import contextlib
 from datetime import UTC, datetime
 import functools
 import logging
 from typing import Any
 
 import pymongo
-from pymongo import DeleteMany, InsertOne
+from pymongo import DeleteMany, InsertOne, UpdateMany
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from .base import (
@@ -25,11 +26,14 @@ from .base import (
     AnyOf,
     Collection,
     ConflictError,
+    Lease,
     Range,
     RecordStorage,
     StorageError,
     StorageHealth,
     StorageUnavailable,
+    Upserted,
+    lease_expiry,
     sort_fields,
 )
 
@@ -37,6 +41,12 @@ LOGGER = logging.getLogger(__name__)
 DEFAULT_DATABASE = "sunshare"
 DUPLICATE_KEY = 11000
 HEARTBEAT = "heartbeat"
+LEASES = "leases"
+"""Collection of the leases (name, holder, expires_at; not exported)."""
+SCORING_MARKS = "scoring_marks"
+"""Collection of households' changed months handed to the scorer (not exported)."""
+SHARED_STATE = "shared_state"
+"""Collection of what the lease holder computed for the others (not exported)."""
 """Collection of the health check's one document (not exported)."""
 """MongoDB's error code of a unique index violation."""
 
@@ -103,6 +113,17 @@ class MongoStorage(RecordStorage):
                 )
             for fields in coll.indexes:
                 target.create_index([(k, pymongo.ASCENDING) for k in fields])
+        self._db[LEASES].create_index(
+            [("name", pymongo.ASCENDING)], unique=True, name="leases_name"
+        )
+        self._db[SCORING_MARKS].create_index(
+            [("user_id", pymongo.ASCENDING), ("month", pymongo.ASCENDING)],
+            unique=True,
+            name="scoring_marks_key",
+        )
+        self._db[SHARED_STATE].create_index(
+            [("name", pymongo.ASCENDING)], unique=True, name="shared_state_name"
+        )
 
     async def open(self) -> None:
         """Connect and create the indexes."""
@@ -139,6 +160,116 @@ class MongoStorage(RecordStorage):
             return await self._run(self._health_sync)
         except StorageError:
             return StorageHealth(read=False, write=False)
+
+    # --- leases and scoring marks ------------------------------------------------
+    async def acquire_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> Lease | None:
+        """Take a lease if free, expired or ours: one ``find_one_and_update``.
+
+        The filter matches the lease only when it is ours or expired; when it matches
+        nothing the upsert inserts it, which the unique index on ``name`` refuses if
+        another process holds it (DuplicateKeyError: not granted).
+        """
+        current, expires = lease_expiry(now, ttl)
+
+        def acquire() -> Lease | None:
+            try:
+                before = self._db[LEASES].find_one_and_update(
+                    {
+                        "name": name,
+                        "$or": [{"holder": holder}, {"expires_at": {"$lte": current}}],
+                    },
+                    {"$set": {"holder": holder, "expires_at": expires}},
+                    upsert=True,
+                    return_document=pymongo.ReturnDocument.BEFORE,
+                )
+            except DuplicateKeyError:
+                return None
+            previous = None if before is None else str(before["holder"])
+            return Lease(name, holder, expires, previous_holder=previous)
+
+        return await self._run(acquire)
+
+    async def renew_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> bool:
+        """Extend a lease ``holder`` holds (a conditional update)."""
+        _, expires = lease_expiry(now, ttl)
+        result = await self._run(
+            self._db[LEASES].update_one,
+            {"name": name, "holder": holder},
+            {"$set": {"expires_at": expires}},
+        )
+        return bool(result.matched_count)
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Delete a lease ``holder`` holds."""
+        result = await self._run(
+            self._db[LEASES].delete_one, {"name": name, "holder": holder}
+        )
+        return bool(result.deleted_count)
+
+    async def get_lease(self, name: str) -> Lease | None:
+        """Return a lease as stored."""
+        found = await self._run(self._db[LEASES].find_one, {"name": name})
+        if found is None:
+            return None
+        expires = found["expires_at"]
+        if expires.tzinfo is None:  # a client without tz_aware (mongomock)
+            expires = expires.replace(tzinfo=UTC)
+        return Lease(name, str(found["holder"]), expires)
+
+    async def add_scoring_marks(self, marks: Mapping[str, Iterable[str]]) -> None:
+        """Store households' changed months (a mark already there stays one)."""
+        keys = [
+            {"user_id": user_id, "month": month}
+            for user_id, months in marks.items()
+            for month in sorted(months)
+        ]
+
+        def add() -> None:
+            target = self._db[SCORING_MARKS]
+            for key in keys:  # a handful per interval: one small upsert each
+                with contextlib.suppress(DuplicateKeyError):  # added at the same time
+                    target.update_one(key, {"$set": key}, upsert=True)
+
+        if keys:
+            await self._run(add)
+
+    async def put_shared_state(self, name: str, value: dict[str, Any]) -> None:
+        """Store (or replace) a JSON document under a name."""
+        document = {"name": name, "value": value, "updated_at": datetime.now(UTC)}
+
+        def put() -> None:
+            with contextlib.suppress(DuplicateKeyError):  # another one at the same time
+                self._db[SHARED_STATE].replace_one(
+                    {"name": name}, document, upsert=True
+                )
+
+        await self._run(put)
+
+    async def get_shared_state(self, name: str) -> dict[str, Any] | None:
+        """Return the JSON document stored under a name."""
+        found = await self._run(self._db[SHARED_STATE].find_one, {"name": name})
+        if found is None or not isinstance(found.get("value"), dict):
+            return None
+        return dict(found["value"])
+
+    async def take_scoring_marks(self) -> dict[str, set[str]]:
+        """Return and delete the stored marks (only those read are deleted)."""
+
+        def take() -> dict[str, set[str]]:
+            target = self._db[SCORING_MARKS]
+            found = list(target.find({}, {"_id": True, "user_id": True, "month": True}))
+            marks: dict[str, set[str]] = {}
+            for doc in found:
+                marks.setdefault(str(doc["user_id"]), set()).add(str(doc["month"]))
+            if found:
+                target.delete_many({"_id": {"$in": [doc["_id"] for doc in found]}})
+            return marks
+
+        return await self._run(take)
 
     def _health_sync(self) -> StorageHealth:
         """Read one document of each collection; replace the heartbeat document."""
@@ -310,6 +441,84 @@ class MongoStorage(RecordStorage):
                 record = records[index] if 0 <= index < len(records) else records[-1]
                 raise self._conflict(coll, record) from err
             raise StorageError(f"{coll.name}: {err}") from err
+
+    def _upsert_many_sync(
+        self,
+        coll: Collection,
+        records: list[dict[str, Any]],
+        ignore: frozenset[str] = frozenset(),
+    ) -> list[Upserted]:
+        """Insert or replace records by key: one ordered ``bulk_write`` of upserts.
+
+        On a replica set or a sharded cluster the read of the stored records and the
+        write run in one transaction (all or nothing); a standalone server has no
+        transactions: the one ordered batch then stops at the first failure.
+        """
+        if self._transactions():
+            with self._client.start_session() as session:
+                result: list[Upserted] = session.with_transaction(
+                    lambda s: self._upsert_many(coll, records, ignore, s)
+                )
+                return result
+        return self._upsert_many(coll, records, ignore, None)
+
+    def _transactions(self) -> bool:
+        """Return whether the server supports multi-document transactions."""
+        description = getattr(self._client, "topology_description", None)
+        kind = getattr(description, "topology_type_name", "")
+        return kind in {"ReplicaSetWithPrimary", "Sharded"}
+
+    def _upsert_many(
+        self,
+        coll: Collection,
+        records: list[dict[str, Any]],
+        ignore: frozenset[str],
+        session: Any,
+    ) -> list[Upserted]:
+        """Read the stored records of the keys, then upsert the new or changed ones."""
+        target = self._db[coll.name]
+        *prefix, last = coll.key
+        by_prefix: dict[tuple[Any, ...], list[Any]] = {}
+        for record in records:
+            head = tuple(record[k] for k in prefix)
+            by_prefix.setdefault(head, []).append(record[last])
+        stored: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for head, lasts in by_prefix.items():
+            query = {**dict(zip(prefix, head, strict=True)), last: {"$in": lasts}}
+            for doc in target.find(query, {"_id": False}, session=session):
+                stored[tuple(doc.get(k) for k in coll.key)] = doc
+        outcomes: list[Upserted] = []
+        requests: list[Any] = []
+        written: list[dict[str, Any]] = []
+        for record in records:
+            key = self._key(coll, record)
+            old = stored.get(tuple(key.values()))
+            if old is None:
+                outcomes.append(Upserted.CREATED)
+            elif all(
+                old.get(name) == value
+                for name, value in record.items()
+                if name not in ignore
+            ):
+                outcomes.append(Upserted.UNCHANGED)
+                continue
+            else:
+                outcomes.append(Upserted.REPLACED)
+            # The key is unique: this matches one document at most, and ``$set`` of
+            # every field replaces it. (UpdateOne and ReplaceOne send a ``sort`` that
+            # mongomock's bulk writes do not take.)
+            requests.append(UpdateMany(key, {"$set": dict(record)}, upsert=True))
+            written.append(record)
+        if requests:
+            try:
+                target.bulk_write(requests, ordered=True, session=session)
+            except BulkWriteError as err:
+                failed = err.details.get("writeErrors", [{}])[0]
+                if failed.get("code") == DUPLICATE_KEY:
+                    index = min(int(failed.get("index", 0)), len(written) - 1)
+                    raise self._conflict(coll, written[index]) from err
+                raise StorageError(f"{coll.name}: {err}") from err
+        return outcomes
 
     def _is_empty_sync(self) -> bool:
         """Return whether every collection is empty."""

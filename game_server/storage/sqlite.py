@@ -9,8 +9,9 @@ parameter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 import functools
 import json
 import logging
@@ -21,14 +22,18 @@ from typing import Any
 
 from .base import (
     COLLECTIONS,
+    LEASE_TIME_FORMAT,
     AnyOf,
     Collection,
     ConflictError,
+    Lease,
     Range,
     RecordStorage,
     StorageError,
     StorageHealth,
     StorageUnavailable,
+    Upserted,
+    lease_expiry,
     sort_fields,
 )
 from .files import create_private_file, prepare_data_dir, restrict_database_files
@@ -203,10 +208,33 @@ MIGRATIONS: list[list[str]] = [
         # ends every browser session issued before (see game_server/web/core.py).
         "ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0",
     ],
+    [
+        # Leases: a job that must run once per store (a scoring pass, the Enedis
+        # reconciliation) is run by the process holding its lease (several servers).
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""",
+        # Households' changed months handed over to the process running the passes.
+        """CREATE TABLE scoring_marks (
+            user_id TEXT NOT NULL,
+            month TEXT NOT NULL,
+            PRIMARY KEY (user_id, month)
+        )""",
+        # What the lease holder computed for the others to serve (the leaderboards).
+        """CREATE TABLE shared_state (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DATABASE_FILE = "sunshare.db"
 _UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: (.+)$")
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)`` without a new encoder at every call."""
 
 
 def is_fault(err: sqlite3.Error) -> bool:
@@ -428,6 +456,144 @@ class SQLiteStorage(RecordStorage):
             )
         )
 
+    # --- leases and scoring marks (BEGIN IMMEDIATE: one writer at a time) ---------
+    async def acquire_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> Lease | None:
+        """Take a lease if free, expired or ours (one ``BEGIN IMMEDIATE``)."""
+        current, expires = lease_expiry(now, ttl)
+        return await self._run(self._acquire_lease_sync, name, holder, current, expires)
+
+    def _acquire_lease_sync(
+        self, name: str, holder: str, now: datetime, expires: datetime
+    ) -> Lease | None:
+        """Read the lease and write it in one write transaction (other processes wait)."""
+        conn = self.conn
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            stamp = expires.strftime(LEASE_TIME_FORMAT)
+            if row is None:
+                conn.execute(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)",
+                    (name, holder, stamp),
+                )
+                return Lease(name, holder, expires)
+            if row[0] != holder and row[1] > now.strftime(LEASE_TIME_FORMAT):
+                return None
+            conn.execute(
+                "UPDATE leases SET holder = ?, expires_at = ? WHERE name = ?",
+                (holder, stamp, name),
+            )
+            return Lease(name, holder, expires, previous_holder=row[0])
+
+    async def renew_lease(
+        self, name: str, holder: str, ttl: float, *, now: datetime | None = None
+    ) -> bool:
+        """Extend a lease ``holder`` holds (one conditional UPDATE)."""
+        _, expires = lease_expiry(now, ttl)
+
+        def renew() -> bool:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                cursor = self.conn.execute(
+                    "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?",
+                    (expires.strftime(LEASE_TIME_FORMAT), name, holder),
+                )
+                return cursor.rowcount > 0
+
+        return await self._run(renew)
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Delete a lease ``holder`` holds."""
+
+        def release() -> bool:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                cursor = self.conn.execute(
+                    "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+                )
+                return cursor.rowcount > 0
+
+        return await self._run(release)
+
+    async def get_lease(self, name: str) -> Lease | None:
+        """Return a lease as stored."""
+        row = await self._run(
+            lambda: self.conn.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        return Lease(name, row[0], datetime.fromisoformat(row[1]))
+
+    async def add_scoring_marks(self, marks: Mapping[str, Iterable[str]]) -> None:
+        """Store households' changed months (a mark already there stays one)."""
+        rows = [
+            (user_id, month) for user_id, months in marks.items() for month in months
+        ]
+        if not rows:
+            return
+
+        def add() -> None:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO scoring_marks (user_id, month) VALUES (?, ?)",
+                    rows,
+                )
+
+        await self._run(add)
+
+    async def put_shared_state(self, name: str, value: dict[str, Any]) -> None:
+        """Store (or replace) a JSON document under a name."""
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        stamp = datetime.now(UTC).strftime(LEASE_TIME_FORMAT)
+
+        def put() -> None:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute(
+                    "INSERT INTO shared_state (name, value, updated_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "value = excluded.value, updated_at = excluded.updated_at",
+                    (name, text, stamp),
+                )
+
+        await self._run(put)
+
+    async def get_shared_state(self, name: str) -> dict[str, Any] | None:
+        """Return the JSON document stored under a name."""
+        row = await self._run(
+            lambda: self.conn.execute(
+                "SELECT value FROM shared_state WHERE name = ?", (name,)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        return value if isinstance(value, dict) else None
+
+    async def take_scoring_marks(self) -> dict[str, set[str]]:
+        """Return and delete the stored marks (one write transaction)."""
+
+        def take() -> dict[str, set[str]]:
+            marks: dict[str, set[str]] = {}
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for user_id, month in self.conn.execute(
+                    "SELECT user_id, month FROM scoring_marks"
+                ).fetchall():
+                    marks.setdefault(user_id, set()).add(month)
+                if marks:
+                    self.conn.execute("DELETE FROM scoring_marks")
+            return marks
+
+        return await self._run(take)
+
     # --- record conversion -------------------------------------------------------
     @staticmethod
     def _to_row(coll: Collection, record: dict[str, Any]) -> dict[str, Any]:
@@ -438,7 +604,7 @@ class SQLiteStorage(RecordStorage):
         for name in coll.columns:
             value = record.get(name)
             if name in json_cols and value is not None:
-                value = json.dumps(value, ensure_ascii=False)
+                value = _json_text(value)
             elif name in bool_cols and value is not None:
                 value = int(value)
             row[name] = value
@@ -661,6 +827,74 @@ class SQLiteStorage(RecordStorage):
             if "UNIQUE" in message:
                 raise ConflictError(_conflict_name(coll, message)) from err
             raise StorageError(f"{coll.name}: {message}") from err
+
+    def _upsert_many_sync(
+        self,
+        coll: Collection,
+        records: list[dict[str, Any]],
+        ignore: frozenset[str] = frozenset(),
+    ) -> list[Upserted]:
+        """Insert or replace records by key in one transaction (one ``executemany``).
+
+        The stored rows of the records' keys are read first (one query per key prefix,
+        e.g. per household) inside the same write transaction, then every new or
+        different row goes through one ``INSERT … ON CONFLICT DO UPDATE``.
+        """
+        cols = coll.columns
+        table = _quote(coll.name)
+        key_at = [cols.index(k) for k in coll.key]
+        compared = [i for i, name in enumerate(cols) if name not in ignore]
+        rows = [tuple(self._to_row(coll, rec).values()) for rec in records]
+        *prefix, last = coll.key
+        by_prefix: dict[tuple[Any, ...], list[Any]] = {}
+        for row in rows:
+            key = tuple(row[i] for i in key_at)
+            by_prefix.setdefault(key[:-1], []).append(key[-1])
+        where = "".join(f"{_quote(k)} = ? AND " for k in prefix)
+        select = f"SELECT {', '.join(map(_quote, cols))} FROM {table} WHERE {where}"  # noqa: S608
+        updates = ", ".join(
+            f"{_quote(c)} = excluded.{_quote(c)}" for c in cols if c not in coll.key
+        )
+        upsert = (
+            f"INSERT INTO {table} ({', '.join(map(_quote, cols))}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT ({', '.join(map(_quote, coll.key))}) DO UPDATE SET {updates}"
+        )
+        outcomes: list[Upserted] = []
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                cursor = self.conn.cursor()
+                cursor.row_factory = None  # plain tuples, in ``cols`` order
+                stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+                for head, lasts in by_prefix.items():
+                    for at in range(0, len(lasts), 500):
+                        chunk = lasts[at : at + 500]
+                        marks = ", ".join("?" for _ in chunk)
+                        for found in cursor.execute(
+                            f"{select}{_quote(last)} IN ({marks})",
+                            (*head, *chunk),
+                        ):
+                            stored[tuple(found[i] for i in key_at)] = found
+                writes = []
+                for row in rows:
+                    old = stored.get(tuple(row[i] for i in key_at))
+                    if old is None:
+                        outcomes.append(Upserted.CREATED)
+                    elif all(old[i] == row[i] for i in compared):
+                        outcomes.append(Upserted.UNCHANGED)
+                        continue
+                    else:
+                        outcomes.append(Upserted.REPLACED)
+                    writes.append(row)
+                if writes:
+                    self.conn.executemany(upsert, writes)
+        except sqlite3.IntegrityError as err:
+            message = str(err)
+            if "UNIQUE" in message:
+                raise ConflictError(_conflict_name(coll, message)) from err
+            raise StorageError(f"{coll.name}: {message}") from err
+        return outcomes
 
     def _is_empty_sync(self) -> bool:
         """Return whether every table is empty."""

@@ -30,6 +30,7 @@ from . import (
     pages_team,
 )
 from .core import STATE_KEY, WebConfig, WebState
+from .formatting import FILTERS
 from .ingress import SUPERVISOR_ADDRESS
 from .middleware import web_middleware
 from .ratelimit import (
@@ -92,7 +93,7 @@ def setup_web(app: web.Application, config: WebConfig | None = None) -> None:
         service=_service,
     )
     app.cleanup_ctx.append(_web_ctx)
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -101,6 +102,7 @@ def setup_web(app: web.Application, config: WebConfig | None = None) -> None:
         lstrip_blocks=True,
         default_helpers=False,
     )
+    env.filters.update(FILTERS)  # numbers and dates in the page language (Babel)
     app.middlewares.append(web_middleware)
     for module in (
         pages_auth,

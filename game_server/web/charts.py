@@ -2,6 +2,10 @@
 
 No markup is produced here; templates draw the SVG from these numbers, so every label is
 escaped by Jinja2 like any other text.
+
+A series may end with a period still in progress (the current month): its point or bar
+is marked ``partial``, and a line chart reaches it by a separate dashed segment
+(``partial_path``), so a month that has only begun does not read as a fall.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ class Point:
     y: float
     label: str
     value: float
+    partial: bool = False
+    """The period is still in progress (its value is provisional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,8 @@ class Bar:
     label: str
     value: float
     negative: bool
+    partial: bool = False
+    """The period is still in progress (its value is provisional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +63,21 @@ class Chart:
     ticks: tuple[Tick, ...]
     zero_y: float
     path: str
+    partial_path: str = ""
+    """The dashed segment from the last complete point to the one in progress."""
 
     @property
     def empty(self) -> bool:
         """Return whether there is nothing to draw."""
         return not self.points and not self.bars
+
+    @property
+    def in_progress(self) -> Point | Bar | None:
+        """Return the point or bar of the period in progress, if any."""
+        partial_points = [point for point in self.points if point.partial]
+        if partial_points:
+            return partial_points[0]
+        return next((bar for bar in self.bars if bar.partial), None)
 
 
 def nice_step(span: float, count: int = 4) -> float:
@@ -102,8 +120,13 @@ def build_chart(
     width: int = 600,
     height: int = 220,
     kind: str = "line",
+    last_in_progress: bool = False,
 ) -> Chart:
-    """Return a line or bar chart of labelled values."""
+    """Return a line or bar chart of labelled values.
+
+    With ``last_in_progress`` the last value is a period that has not ended yet: it is
+    drawn apart (``partial``), never as the end of the line.
+    """
     left, right, top, bottom = 44.0, 8.0, 10.0, float(height - 24)
     if not series:
         return Chart(width, height, left, bottom, (), (), (), bottom, "")
@@ -131,6 +154,7 @@ def build_chart(
                     label=label,
                     value=value,
                     negative=value < 0,
+                    partial=last_in_progress and index == len(series) - 1,
                 )
             )
         return Chart(width, height, left, bottom, (), tuple(bars), ticks, zero_y, "")
@@ -143,10 +167,18 @@ def build_chart(
             y=y_of(value),
             label=label,
             value=value,
+            partial=last_in_progress and index == count - 1,
         )
         for index, (label, value) in enumerate(series)
     )
+    complete = [p for p in points if not p.partial]
     path = " ".join(
-        f"{'M' if i == 0 else 'L'}{p.x:g},{p.y:g}" for i, p in enumerate(points)
+        f"{'M' if i == 0 else 'L'}{p.x:g},{p.y:g}" for i, p in enumerate(complete)
     )
-    return Chart(width, height, left, bottom, points, (), ticks, zero_y, path)
+    partial_path = ""
+    if complete and len(complete) < count:
+        start, end = complete[-1], points[-1]
+        partial_path = f"M{start.x:g},{start.y:g} L{end.x:g},{end.y:g}"
+    return Chart(
+        width, height, left, bottom, points, (), ticks, zero_y, path, partial_path
+    )

@@ -57,8 +57,12 @@ class FormReader:
         return value
 
     def number(self, name: str, *, default: float | None = None) -> float | None:
-        """Return a decimal field (comma or dot), None/default when empty."""
-        raw = self.text(name, max_chars=40).replace(",", ".").replace(" ", "")
+        """Return a decimal field (comma or dot), None/default when empty.
+
+        Spaces between thousands are dropped, the no-break ones the French pages write
+        (and a player may copy) included.
+        """
+        raw = "".join(self.text(name, max_chars=40).replace(",", ".").split())
         if not raw:
             if default is None:
                 return None

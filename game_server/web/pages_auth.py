@@ -137,7 +137,11 @@ async def register(request: web.Request) -> web.StreamResponse:
         postcode=form.optional_text("postcode", max_chars=20),
         language=page.lang,
     )
-    errors = form.errors.fields
+    # Every error at once: the form's own (shape) and the service's (rules, names and
+    # meters already taken), one message per field, the form's first.
+    errors = dict(form.errors.fields)
+    for err in await page.service.registration_errors(registration):
+        errors.setdefault(err.field or "__all__", page.error_text(err))
     if not errors:
         try:
             # Each registration hashes a password: a few per address and hour.

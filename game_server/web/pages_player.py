@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from game_server.errors import GameError
-from game_server.models import EquipmentKind, Mode, User
+from game_server.models import ApiToken, EquipmentKind, Mode, Season, Team, User
 from game_server.rules.actions import self_declared_factor
 
+from . import formatting
 from .charts import build_chart
 from .core import Page, page_of, require_user, web_page
 from .forms import FormReader
@@ -25,10 +26,55 @@ TIPS_HOT_WATER = (3,)
 TIPS_SOLAR = (4, 5)
 
 
+# Home Assistant's "add integration" link for the Sunshare integration (My Home
+# Assistant redirects it to the player's own Home Assistant).
+HA_ADD_INTEGRATION = (
+    "https://my.home-assistant.io/redirect/config_flow_start/?domain=sunshare"
+)
+
+
 def factor_text(factor: float, lang: str) -> str:
     """Return a points factor as players read it (``0.5``, or ``0,5`` in French)."""
-    text = f"{factor:g}"
-    return text.replace(".", ",") if lang == "fr" else text
+    return formatting.compact(factor, lang)
+
+
+def month_series(
+    monthly: dict[str, float], today: date, season: Season | None, lang: str
+) -> tuple[list[tuple[str, float]], bool]:
+    """Return the season's points per month and whether the last month is in progress.
+
+    The current month of a running season holds only the points of its first days
+    (provisional): it is marked in progress, so that it does not read as a fall.
+    """
+    current = f"{today.year:04d}-{today.month:02d}"
+    running = season is not None and season.start <= today <= season.end
+    keys = sorted(key for key in monthly if key <= current)
+    series = [
+        (
+            formatting.month_name(
+                date(int(key[:4]), int(key[5:7]), 1), lang, short=True
+            ),
+            monthly[key],
+        )
+        for key in keys
+    ]
+    return series, running and bool(keys) and keys[-1] == current
+
+
+def next_steps(
+    tokens: list[ApiToken], team: Team | None, season: Season | None
+) -> list[tuple[str, bool]]:
+    """Return a new player's next steps and whether each is done (empty: all done).
+
+    A device token, the Home Assistant integration using it (a token used once), and a
+    team of the current season. Once every step is done the panel is not shown.
+    """
+    steps = [
+        ("token", bool(tokens)),
+        ("home_assistant", any(token.last_used_at for token in tokens)),
+        ("team", team is not None or season is None),
+    ]
+    return [] if all(done for _, done in steps) else steps
 
 
 def tip_order(user: User) -> list[int]:
@@ -66,6 +112,9 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
     if score:
         for row in score["months"]:
             monthly[str(row["month"])] += float(row["points"])
+    months, in_progress = month_series(monthly, today, season, page.lang)
+    tokens = await service.list_tokens(user)
+    team = await service.team_of(user, season) if season else None
     catalogue = [a for a in await storage.list_catalogue() if a.enabled]
     declarations = await storage.list_action_declarations(
         user.id, start=season.start if season else None
@@ -77,9 +126,13 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
     return {
         "season": season,
         "score": score,
-        "team": await service.team_of(user, season) if season else None,
+        "team": team,
+        "next_steps": next_steps(tokens, team, season),
+        "ha_add_integration": HA_ADD_INTEGRATION,
         "score_chart": build_chart(
-            sorted(monthly.items()), kind="line" if len(monthly) > 2 else "bar"
+            months,
+            kind="line" if len(months) > 2 else "bar",
+            last_in_progress=in_progress,
         ),
         "challenge_chart": build_chart(
             [
@@ -91,7 +144,10 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
             kind="bar",
         ),
         "balance_chart": build_chart(
-            [(r.day.strftime("%d/%m"), r.export_kwh - r.import_kwh) for r in daily],
+            [
+                (formatting.day_month(r.day, page.lang), r.export_kwh - r.import_kwh)
+                for r in daily
+            ],
             kind="bar",
             width=1000,
             height=240,
@@ -106,8 +162,8 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
                 page.t(
                     "piggy.season_label",
                     name=item.season.name,
-                    start=item.season.start.strftime("%d/%m/%Y"),
-                    end=item.season.end.strftime("%d/%m/%Y"),
+                    start=formatting.day(item.season.start, page.lang),
+                    end=formatting.day(item.season.end, page.lang),
                 ),
                 item.tally,
             )
@@ -121,7 +177,7 @@ async def dashboard_context(page: Page, user: User) -> dict[str, Any]:
         "malus_actions": [a for a in catalogue if a.malus],
         "self_factor": factor_text(self_declared_factor(malus=False), page.lang),
         "declared": declared,
-        "tokens": await service.list_tokens(user),
+        "tokens": tokens,
         "indexes": list(reversed(await storage.list_meter_indexes(user.id)))[:8]
         if user.mode is Mode.SIMPLIFIED
         else [],
@@ -196,7 +252,9 @@ async def declare_action(request: web.Request) -> web.StreamResponse:
         if action is not None and action.malus:
             # Not a success to celebrate: say plainly what it costs.
             page.flash(
-                "info", "actions.declared_malus", points=f"{-action.base_points:g}"
+                "info",
+                "actions.declared_malus",
+                points=formatting.compact(-action.base_points, page.lang),
             )
         else:
             page.flash("success", "actions.declared")

@@ -19,6 +19,7 @@ from aiohttp import web
 from game_server.models import Season
 from game_server.rules.models import PARIS, Challenge
 
+from . import formatting
 from .core import Page, page_of, require_user, web_page
 from .i18n import Translator
 
@@ -86,19 +87,14 @@ FACTOR_UNITS: dict[str, str] = {
 LIST_FACTORS = frozenset({"events", "lines"})
 
 
-def number(value: object, digits: int = 2) -> str:
-    """Return a number with fixed decimals ('—' for anything that is not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "—"
-    return f"{value:.{digits}f}"
+def number(t: Translator, value: object, digits: int = 2) -> str:
+    """Return a number with fixed decimals in the page language ('—' if not one)."""
+    return formatting.number(value, t.lang, digits)
 
 
-def day_text(value: object) -> str:
-    """Return an ISO day as dd/mm/yyyy (the text itself if it is not one)."""
-    try:
-        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
+def day_text(t: Translator, value: object) -> str:
+    """Return an ISO day in the page language (the text itself if it is not one)."""
+    return formatting.day(str(value), t.lang)
 
 
 def month_label(t: Translator, month: str) -> str:
@@ -106,7 +102,7 @@ def month_label(t: Translator, month: str) -> str:
     if not MONTH_RE.fullmatch(month):
         return month
     year, number_ = month.split("-")
-    return t("card.month_label", month=t(f"month.{int(number_)}"), year=year)
+    return formatting.month_name(date(int(year), int(number_), 1), t.lang)
 
 
 def plain_cap(t: Translator, text: object) -> str:
@@ -120,20 +116,30 @@ def plain_cap(t: Translator, text: object) -> str:
         if "slot" in params:
             minutes = 30 * int(params.pop("slot"))
             params["time"] = f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
-            params["day"] = day_text(params["day"])
+            params["day"] = day_text(t, params["day"])
+        for name in ("raw", "factor", "ratio", "cap"):
+            if name in params:  # the rules library's number, as many decimals
+                digits = len(params[name].partition(".")[2])
+                params[name] = number(t, float(params[name]), digits)
         return t(key, **params)
     return raw
 
 
-def _interval(start: object, end: object) -> str:
+def _moment(t: Translator, when: datetime) -> str:
+    """Return a local day and time ("23/11/2026 18:00")."""
+    return f"{formatting.day(when, t.lang)} {formatting.time_of_day(when, t.lang)}"
+
+
+def _interval(t: Translator, start: object, end: object) -> str:
     """Return an event's local start and end ("23/11/2026 18:00–19:30")."""
     try:
         first = datetime.fromisoformat(str(start)).astimezone(PARIS)
         last = datetime.fromisoformat(str(end)).astimezone(PARIS)
     except ValueError:
         return f"{start} – {end}"
-    tail = last.strftime("%H:%M" if last.date() == first.date() else "%d/%m/%Y %H:%M")
-    return f"{first.strftime('%d/%m/%Y %H:%M')}–{tail}"
+    same_day = last.date() == first.date()
+    tail = formatting.time_of_day(last, t.lang) if same_day else _moment(t, last)
+    return f"{_moment(t, first)}–{tail}"
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -177,18 +183,18 @@ class CardView:
 def _factor_value(t: Translator, unit: str, value: object) -> str:
     """Return a factor's value with its unit."""
     if unit == "kwh":
-        return f"{number(value, 2)} kWh"
+        return f"{number(t, value, 2)} kWh"
     if unit == "share":
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return f"{number(100 * value, 1)} %"
+            return f"{number(t, 100 * value, 1)} %"
         return "—"
     if unit == "pct":
-        return f"{number(value, 1)} %"
+        return f"{number(t, value, 1)} %"
     if unit == "points":
-        return f"{number(value, 2)} {t('unit.points')}"
+        return f"{number(t, value, 2)} {t('unit.points')}"
     if unit == "int":
         return str(value)
-    return number(value, 3) if isinstance(value, int | float) else str(value)
+    return number(t, value, 3) if isinstance(value, int | float) else str(value)
 
 
 def _reference_text(t: Translator, reference: Mapping[str, Any]) -> str:
@@ -203,8 +209,8 @@ def _reference_text(t: Translator, reference: Mapping[str, Any]) -> str:
         key if t.has(key) else "card.reference.other",
         kind=kind,
         days=reference.get("days", "—"),
-        first=day_text(reference.get("first")),
-        last=day_text(reference.get("last")),
+        first=day_text(t, reference.get("first")),
+        last=day_text(t, reference.get("last")),
         used=reference.get("days_used", "—"),
     )
 
@@ -217,15 +223,15 @@ def _weather_text(t: Translator, weather: Mapping[str, Any]) -> str:
     if weather.get("method") == "regression":
         return t(
             "card.weather.regression",
-            a=number(weather.get("a"), 2),
-            b=number(weather.get("b"), 3),
-            r2=number(weather.get("r2"), 2),
+            a=number(t, weather.get("a"), 2),
+            b=number(t, weather.get("b"), 3),
+            r2=number(t, weather.get("r2"), 2),
             days=days,
         )
-    mean = number(weather.get("mean_daily_kwh"), 2)
+    mean = number(t, weather.get("mean_daily_kwh"), 2)
     if weather.get("r2") is None:
         return t("card.weather.mean_few_days", mean=mean, days=days)
-    return t("card.weather.mean_low_r2", mean=mean, r2=number(weather.get("r2"), 2))
+    return t("card.weather.mean_low_r2", mean=mean, r2=number(t, weather.get("r2"), 2))
 
 
 def _quality_text(t: Translator, quality: Mapping[str, Any]) -> str:
@@ -237,7 +243,7 @@ def _quality_text(t: Translator, quality: Mapping[str, Any]) -> str:
         "card.quality",
         valid=quality.get("valid_days", "—"),
         period=quality.get("period_days", "—"),
-        share=number(100 * share, 0) if isinstance(share, int | float) else "—",
+        share=number(t, 100 * share, 0) if isinstance(share, int | float) else "—",
     )
 
 
@@ -250,13 +256,13 @@ def _event_rows(t: Translator, events: list[Mapping[str, Any]]) -> list[dict[str
             notes.insert(0, t("card.event.ignored", why=plain_cap(t, event["ignored"])))
         rows.append(
             {
-                "when": _interval(event.get("start"), event.get("end")),
-                "shed_kw": number(event.get("shed_kw"), 2),
-                "raw_kwh": number(event.get("raw_kwh"), 2),
-                "peak_kwh": number(event.get("peak_kwh"), 2),
-                "weighted_kwh": number(event.get("weighted_kwh"), 2),
-                "rebound_kwh": number(event.get("rebound_kwh"), 2),
-                "points": number(event.get("points"), 2),
+                "when": _interval(t, event.get("start"), event.get("end")),
+                "shed_kw": number(t, event.get("shed_kw"), 2),
+                "raw_kwh": number(t, event.get("raw_kwh"), 2),
+                "peak_kwh": number(t, event.get("peak_kwh"), 2),
+                "weighted_kwh": number(t, event.get("weighted_kwh"), 2),
+                "rebound_kwh": number(t, event.get("rebound_kwh"), 2),
+                "points": number(t, event.get("points"), 2),
                 "notes": " ".join(notes),
             }
         )
@@ -277,24 +283,24 @@ def _line_rows(
             rows.append(
                 {
                     "what": titles.get(action, action),
-                    "day": day_text(line.get("day")),
+                    "day": day_text(t, line.get("day")),
                     "how": t(key) if t.has(key) else verification,
-                    "factor": "× " + number(line.get("factor"), 1),
-                    "bonus": f"+{number(100 * bonus, 0)} %"
+                    "factor": "× " + number(t, line.get("factor"), 1),
+                    "bonus": f"+{number(t, 100 * bonus, 0)} %"
                     if isinstance(bonus, int | float) and bonus
                     else "—",
-                    "points": number(line.get("points"), 2),
+                    "points": number(t, line.get("points"), 2),
                 }
             )
         else:
             rows.append(
                 {
                     "what": t("card.action.level", level=line.get("level", "—")),
-                    "day": day_text(line.get("day")),
+                    "day": day_text(t, line.get("day")),
                     "how": "—",
                     "factor": "—",
                     "bonus": "—",
-                    "points": number(line.get("points"), 2),
+                    "points": number(t, line.get("points"), 2),
                 }
             )
     return rows
@@ -311,18 +317,18 @@ def _equipment_text(t: Translator, change: Mapping[str, Any]) -> str:
         effect = "rebased"
     return t(
         f"card.equipment.{effect}",
-        day=day_text(change.get("day")),
+        day=day_text(t, change.get("day")),
         kind=t(label) if t.has(label) else kind,
     )
 
 
-def _flagged_rows(rows: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+def _flagged_rows(t: Translator, rows: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Return the days scored with the Enedis value as table rows."""
     return [
         {
-            "day": day_text(row.get("day")),
-            "local": f"{number(row.get('local_kwh'), 2)} kWh",
-            "enedis": f"{number(row.get('enedis_kwh'), 2)} kWh",
+            "day": day_text(t, row.get("day")),
+            "local": f"{number(t, row.get('local_kwh'), 2)} kWh",
+            "enedis": f"{number(t, row.get('enedis_kwh'), 2)} kWh",
         }
         for row in rows
     ]
@@ -368,7 +374,7 @@ def card_view(
     view.formula = t(formula) if t.has(formula) else ""
     quality = _mapping(card.get("data_quality"))
     view.quality = _quality_text(t, quality)
-    view.flagged = _flagged_rows(_rows(quality.get("flagged_days")))
+    view.flagged = _flagged_rows(t, _rows(quality.get("flagged_days")))
     reference = dict(_mapping(card.get("reference")))
     view.equipment = _equipment_text(
         t, _mapping(reference.pop("equipment_change", None))

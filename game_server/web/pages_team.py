@@ -23,6 +23,17 @@ async def _titles(page: Page) -> dict[str, str]:
     }
 
 
+def invite_link(page: Page, code: str) -> str:
+    """Return the address a teammate opens to join with an invite code.
+
+    Absolute, as seen by the player's browser (scheme and host of this request, under
+    the ingress prefix): the team page fills the join form with the code.
+    """
+    path = page.url("web.team", query={"invite": code})
+    scheme = "https" if page.https else "http"
+    return f"{scheme}://{page.request.host}{path}"
+
+
 async def team_context(page: Page, user: User, season: Season | None) -> dict[str, Any]:
     """Gather what the team page shows."""
     service = page.service
@@ -71,6 +82,7 @@ async def team_context(page: Page, user: User, season: Season | None) -> dict[st
             )
     context.update(
         team=team,
+        invite_link=invite_link(page, team.invite_code),
         members=ranked,
         points=points,
         podium=ranked[:PODIUM] if board["computed"] else [],
@@ -88,7 +100,12 @@ async def team_page(request: web.Request) -> web.StreamResponse:
     page = page_of(request)
     user = require_user(page)
     season = await page.service.current_season()
-    return page.render("team.html", await team_context(page, user, season))
+    context = await team_context(page, user, season)
+    # An invite link (/team?invite=CODE) fills the join form; nothing is joined on GET.
+    code = request.query.get("invite", "").strip()[:40]
+    if code and context["team"] is None:
+        context["values"] = {"name": "", "invite_code": code}
+    return page.render("team.html", context)
 
 
 async def _form_failed(

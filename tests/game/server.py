@@ -18,7 +18,7 @@ from unittest.mock import patch
 from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
 
-from game_server import auth, codec
+from game_server import api, auth, codec
 from game_server.app import SERVICE_KEY, Settings, create_app
 from game_server.models import Role, ScoreEntry, Season, User
 from game_server.services import GameService, Registration
@@ -104,8 +104,13 @@ def _forget_codec_hints() -> None:
 
 
 @asynccontextmanager
-async def running_game_server(data_dir: Path) -> AsyncIterator[RunningServer]:
+async def running_game_server(
+    data_dir: Path, *, bulk_readings: bool = True
+) -> AsyncIterator[RunningServer]:
     """Start the game server on a free loopback port; stop it on exit.
+
+    ``bulk_readings=False`` runs it without ``PUT /api/v1/readings``, as a server of
+    an older version.
 
     Passwords are hashed with argon2's cheapest settings, so tests stay fast. The
     codec's cache of resolved field types is emptied before and after: under freezegun
@@ -113,7 +118,11 @@ async def running_game_server(data_dir: Path) -> AsyncIterator[RunningServer]:
     across a frozen and an unfrozen test would make the codec refuse every instant.
     """
     _forget_codec_hints()
-    app = create_app(Settings(data_dir=data_dir))
+    routes = api.ROUTES
+    if not bulk_readings:
+        routes = tuple(r for r in routes if (r.method, r.path) != ("PUT", "/readings"))
+    with patch.object(api, "ROUTES", routes):
+        app = create_app(Settings(data_dir=data_dir))
     server = TestServer(app, host="127.0.0.1")
     with patch.object(auth, "_HASHER", FAST_HASHER):
         await server.start_server()

@@ -12,7 +12,14 @@ import sys
 import pytest
 
 from game_server.cli import build_parser, main
-from game_server.demo import DEMO_DAYS, DEMO_PASSWORD, seed_demo
+from game_server.demo import (
+    DEMO_DAYS,
+    DEMO_PASSWORD,
+    HOME_PLAYER,
+    HOME_PRM,
+    HOME_SOLAR_KWC,
+    seed_demo,
+)
 from game_server.models import Role
 from game_server.services import GameService
 from game_server.storage.sqlite import SQLiteStorage
@@ -83,6 +90,11 @@ async def _seed(source: Path) -> None:
     teams = await storage.list_teams()
     assert len(teams) == 4
     amelie = next(u for u in users if u.username == "amelie")
+    # The demo's Home Assistant household: a producer meter, verified for Enedis.
+    assert amelie.username == HOME_PLAYER
+    assert amelie.solar_kwc >= HOME_SOLAR_KWC
+    assert amelie.prm == HOME_PRM and amelie.prm_verified
+    assert not any(u.prm_verified for u in users if u is not amelie)
     readings = await storage.list_readings(amelie.id)
     assert len(readings) == DEMO_DAYS
     assert await storage.list_shedding_events()

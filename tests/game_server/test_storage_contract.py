@@ -43,7 +43,13 @@ from game_server.models import (
     User,
     Verification,
 )
-from game_server.storage import ConflictError, Storage, StorageError, open_storage
+from game_server.storage import (
+    ConflictError,
+    Storage,
+    StorageError,
+    Upserted,
+    open_storage,
+)
 from game_server.storage.mongo import MongoStorage
 from game_server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage
 
@@ -745,3 +751,85 @@ async def test_scores_of_one_challenge(storage: Storage) -> None:
     ] == [{"factors": {"shed_kwh": 2.0}}]
     assert await storage.list_scores(season.id, bob.id, "sobriety") == []
     assert len(await storage.list_scores(season.id)) == 4
+
+
+async def test_upsert_readings_in_bulk(storage: Storage) -> None:
+    """Many days at once: created, replaced or unchanged each, the same on both."""
+    alice, bob = make_user("alice"), make_user("bob")
+    for user in (alice, bob):
+        await storage.add_user(user)
+    day = date(2026, 11, 10)
+    stamp = T0 + timedelta(days=10)
+
+    def reading(user: User, offset: int, kwh: float, **kwargs: Any) -> DailyReading:
+        return DailyReading(
+            user_id=user.id,
+            day=day + timedelta(days=offset),
+            import_kwh=kwh,
+            updated_at=stamp,
+            **kwargs,
+        )
+
+    first = [
+        reading(alice, 0, 10.5, import_slots=[0.1] * 47 + [None], t_mean_c=4.5),
+        reading(alice, 1, 11.0),
+        reading(bob, 0, 3.0, export_kwh=1.25, battery_charge_kwh=0.5),
+    ]
+    assert await storage.upsert_readings(first) == [Upserted.CREATED] * 3
+    assert await storage.list_readings(alice.id) == first[:2]
+    assert await storage.list_readings(bob.id) == first[2:]
+    assert await storage.upsert_readings([]) == []
+
+    later = stamp + timedelta(hours=1)
+    again = [
+        replace(first[0], updated_at=later),  # same values: not written
+        replace(first[1], import_kwh=12.0, updated_at=later),
+        replace(first[2], import_slots=[0.2] * 48, updated_at=later),
+        reading(alice, 2, 1.0),
+    ]
+    assert await storage.upsert_readings(again) == [
+        Upserted.UNCHANGED,
+        Upserted.REPLACED,
+        Upserted.REPLACED,
+        Upserted.CREATED,
+    ]
+    stored = await storage.list_readings(alice.id)
+    assert stored == [first[0], again[1], again[3]]
+    assert stored[0].updated_at == stamp  # the unchanged day kept its stamp
+    assert await storage.get_reading(bob.id, day) == again[2]
+    # The same household day twice in a batch is refused: nothing is written.
+    with pytest.raises(StorageError):
+        await storage.upsert_readings([reading(bob, 5, 1.0), reading(bob, 5, 2.0)])
+    assert await storage.get_reading(bob.id, day + timedelta(days=5)) is None
+    # A batch bigger than one SQL ``IN`` list (500 keys) of one household.
+    year = [reading(bob, offset - 600, 0.5) for offset in range(600)]
+    assert await storage.upsert_readings(year) == [Upserted.CREATED] * 600
+    assert await storage.upsert_readings(year) == [Upserted.UNCHANGED] * 600
+
+
+async def test_sqlite_upserts_readings_in_one_transaction(tmp_path: Path) -> None:
+    """A batch failing in the middle of its write leaves nothing half-written."""
+    storage = SQLiteStorage(tmp_path / "game.db")
+    await storage.open()
+    try:
+        alice = make_user("alice")
+        await storage.add_user(alice)
+        day = date(2026, 11, 10)
+        kept = DailyReading(user_id=alice.id, day=day, import_kwh=1.0)
+        await storage.upsert_reading(kept)
+        # The database refuses the batch's 3rd write (after two went through).
+        with sqlite3.connect(storage.path) as conn:
+            conn.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON readings "
+                "WHEN NEW.day = '2026-11-12' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        batch = [
+            replace(kept, import_kwh=2.0),
+            DailyReading(user_id=alice.id, day=day + timedelta(days=1), import_kwh=3),
+            DailyReading(user_id=alice.id, day=day + timedelta(days=2), import_kwh=4),
+        ]
+        with pytest.raises(StorageError):
+            await storage.upsert_readings(batch)
+        assert await storage.list_readings(alice.id) == [kept]
+    finally:
+        await storage.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,6 +24,11 @@ from custom_components.sunshare.gpio import (
     line_key,
     open_backend,
 )
+from custom_components.sunshare.gpio.simulated import (
+    DEMO_SOLAR_CHIP,
+    demo_solar_power_w,
+)
+from custom_components.sunshare.teleinfo.models import PARIS
 
 MS = 1_000_000
 
@@ -216,3 +221,33 @@ async def test_demo_chip_feeds_meter_pulses() -> None:
     assert 300.0 <= demo_power_w(0) <= 1500.0
     assert demo_power_w(150) == pytest.approx(1500.0)
     backend.close()
+
+
+@pytest.mark.parametrize(
+    ("moment", "pulses"),
+    [
+        (datetime(2026, 12, 8, 12, 30, tzinfo=PARIS), True),
+        (datetime(2026, 12, 8, 19, 0, tzinfo=PARIS), False),
+        (datetime(2026, 6, 21, 2, 0, tzinfo=PARIS), False),
+    ],
+)
+async def test_demo_solar_chip_pulses_in_daytime_only(
+    moment: datetime, pulses: bool
+) -> None:
+    """The demo inverter's meter pulses with the sun: nothing at night."""
+    chip = get_simulated_chip(DEMO_SOLAR_CHIP)
+    chip.now = lambda: moment
+    chip.demo_speedup = 2000.0
+    backend = _open(DEMO_SOLAR_CHIP)
+    events: list[EdgeEvent] = []
+    line = backend.request_input(
+        InputConfig(line=17, edge=Edge.FALLING, bias=Bias.PULL_UP), events.append
+    )
+    for _ in range(100):
+        if len(events) >= 3:
+            break
+        await asyncio.sleep(0.001)
+    line.release()
+    backend.close()
+    assert (len(events) >= 3) is pulses
+    assert (demo_solar_power_w(moment) > 0) is pulses

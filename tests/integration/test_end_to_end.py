@@ -165,8 +165,10 @@ async def test_meter_and_relay_data_are_scored_and_shown(
     await send(hass, linky, pty, meter.next_frame())
     east = entity_id(hass, "EAST")
     state = hass.states.get(east)
-    assert state is not None and state.state.isdigit()
-    index_wh = float(state.state)
+    # Shown in kWh with three decimals: the meter's Wh, exactly.
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "kWh"
+    index_wh = float(round(float(state.state) * 1000))
     await _import_day(hass, east, index_wh)
     await _use_as_grid_import(hass, east)
 

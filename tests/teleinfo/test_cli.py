@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -149,6 +150,52 @@ def test_simulate_on_a_pty_subprocess() -> None:
         process.wait(timeout=10)
     assert len(frames) >= 3
     assert {"SINSTS1", "IRMS3", "URMS3", "SMAXSN3-1"} <= frames[-1].groups.keys()
+    assert decoder.counters.checksum_errors == 0
+
+
+def test_simulate_pauses_on_sigusr1_like_an_unplugged_meter() -> None:
+    """SIGUSR1 silences the simulator's pty, SIGUSR2 brings the frames back."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", MODULE, "simulate", "--pty", "--speed", "20",
+         "--prm", "30000000000000"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    decoder = FrameDecoder(Mode.STANDARD)
+    frames: list[Frame] = []
+    try:
+        assert process.stdout is not None
+        announce = process.stdout.readline().split()
+        assert announce[0] == "pty"
+        fd = os.open(announce[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+
+            def read_for(seconds: float) -> bytes:
+                """Return what the pty sends during ``seconds``."""
+                data = b""
+                deadline = time.monotonic() + seconds
+                while (left := deadline - time.monotonic()) > 0:
+                    if selector.select(timeout=left):
+                        data += os.read(fd, 4096)
+                return data
+
+            frames += decoder.feed(read_for(1.0))
+            process.send_signal(signal.SIGUSR1)
+            assert process.stdout.readline().strip() == "paused"
+            read_for(0.3)  # the frame on the line when it was paused
+            silent = read_for(1.0)
+            process.send_signal(signal.SIGUSR2)
+            assert process.stdout.readline().strip() == "resumed"
+            after = decoder.feed(read_for(1.0))
+        os.close(fd)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert frames and after
+    assert silent == b""
+    assert after[-1].value("PRM") == "30000000000000"
     assert decoder.counters.checksum_errors == 0
 
 

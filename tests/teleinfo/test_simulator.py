@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 from datetime import datetime
 import os
+import signal
 
 import pytest
 
@@ -26,6 +28,7 @@ from custom_components.sunshare.teleinfo.simulator import (
     Simulator,
     TcpServer,
     serve,
+    solar_production_w,
 )
 
 from .helpers import chk
@@ -225,3 +228,131 @@ async def test_serve_on_a_pty_until_done() -> None:
         await serve(simulator, speed=1000.0, frames=5, announce=lines.append)
     assert lines[0].startswith("pty /dev/")
     assert simulator.frames_sent == 5
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` (set by another task or the pty reader) until it holds."""
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110 - several sources, no single event
+            await asyncio.sleep(0.01)
+
+
+def test_solar_production_follows_the_sun_at_nantes() -> None:
+    """Panels produce in daytime only: short winter days, long summer ones."""
+
+    def watts(month: int, day: int, hour: int, minute: int = 0) -> float:
+        """Return the output at a Paris time of 2026."""
+        return solar_production_w(
+            datetime(2026, month, day, hour, minute, tzinfo=PARIS)
+        )
+
+    # December: sunrise about 08:50, sunset about 17:20 (Paris time).
+    assert watts(12, 8, 8, 30) == 0.0
+    assert watts(12, 8, 13) > 800
+    assert watts(12, 8, 17, 30) == 0.0
+    assert watts(12, 8, 19) == 0.0
+    # June: from about 06:10 to 22:00, and a higher noon.
+    assert watts(6, 21, 7) > 0
+    assert watts(6, 21, 21) > 0
+    assert watts(6, 21, 23) == 0.0
+    assert watts(6, 21, 14) > 2.5 * watts(12, 8, 13)
+    assert max(watts(6, 21, h) for h in range(24)) <= 3000.0
+    assert all(watts(12, 8, h) == 0.0 for h in (0, 3, 6, 20, 23))
+
+
+def _producer_frames(start: datetime, count: int) -> list[Frame]:
+    """Return ``count`` standard frames of a producer meter from ``start``."""
+    simulator = Simulator(Mode.STANDARD, "producer", seed=5, start=start)
+    simulator._load = 400.0  # a quiet household: the panels can cover it
+    return FrameDecoder(Mode.STANDARD).feed(
+        b"".join(simulator.next_frame() for _ in range(count))
+    )
+
+
+def test_producer_injects_in_daytime_not_at_19_in_december() -> None:
+    """A December producer injects at noon, and never at 19:00 (night)."""
+    noon = _producer_frames(datetime(2026, 12, 8, 12, 30, tzinfo=PARIS), 120)
+    assert int(noon[-1].value("EAIT") or 0) > int(noon[0].value("EAIT") or 0)
+    assert any(int(f.value("SINSTI") or 0) > 0 for f in noon)
+    evening = _producer_frames(datetime(2026, 12, 8, 19, 0, tzinfo=PARIS), 120)
+    assert {f.value("EAIT") for f in evening} == {evening[0].value("EAIT")}
+    assert {int(f.value("SINSTI") or 0) for f in evening} == {0}
+    assert all(int(f.value("SINSTS") or 0) > 0 for f in evening)
+
+
+def test_prm_can_be_given() -> None:
+    """The PRM is random unless given; the random stream stays the same."""
+    given = Simulator(Mode.STANDARD, "producer", seed=1, prm="30000000000000")
+    drawn = Simulator(Mode.STANDARD, "producer", seed=1)
+    assert given.prm == "30000000000000" != drawn.prm
+    assert given.address == drawn.address
+    frames = FrameDecoder(Mode.STANDARD).feed(given.next_frame())
+    assert frames[0].value("PRM") == "30000000000000"
+
+
+async def test_pause_silences_a_pty_and_resume_brings_frames_back() -> None:
+    """A paused line is silent (an unplugged meter); the meter keeps its clock."""
+    simulator = Simulator(Mode.STANDARD, "base", seed=12)
+    server = PtyServer(simulator, speed=50.0)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    fd = os.open(server.path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    decoder = FrameDecoder(Mode.STANDARD)
+    frames: list[Frame] = []
+    received = 0
+
+    def readable() -> None:
+        """Count the bytes and decode them."""
+        nonlocal received
+        with contextlib.suppress(BlockingIOError):
+            data = os.read(fd, 65536)
+            received += len(data)
+            frames.extend(decoder.feed(data))
+
+    loop.add_reader(fd, readable)
+    try:
+        await until(lambda: len(frames) >= 3)
+        server.pause()
+        assert server.paused
+        await asyncio.sleep(0.1)  # the frame being sent arrives
+        sent, before, last = server.sent, received, frames[-1]
+        await until(lambda: server.silenced_frames >= 10)
+        await asyncio.sleep(0.1)
+        assert received == before
+        assert server.sent == sent
+        server.resume()
+        await until(lambda: frames[-1] is not last)
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+        await server.stop()
+    assert decoder.counters.checksum_errors == 0
+    # The meter kept measuring while unplugged: its clock jumped the silenced frames.
+    resumed, previous = (
+        frames[-1].groups["DATE"].timestamp,
+        last.groups["DATE"].timestamp,
+    )
+    assert resumed is not None and previous is not None
+    assert (resumed - previous).total_seconds() >= 10 * 0.9
+
+
+async def test_serve_pauses_on_sigusr1_and_resumes_on_sigusr2() -> None:
+    """The command line's signals: SIGUSR1 pauses, SIGUSR2 resumes, both announced."""
+    lines: list[str] = []
+    simulator = Simulator(Mode.STANDARD, "base", seed=13)
+    task = asyncio.create_task(
+        serve(simulator, speed=50.0, announce=lines.append, pause_signals=True)
+    )
+
+    await until(lambda: bool(lines))
+    await until(lambda: simulator.frames_sent >= 2)
+    os.kill(os.getpid(), signal.SIGUSR1)
+    await until(lambda: lines[-1] == "paused")
+    os.kill(os.getpid(), signal.SIGUSR2)
+    await until(lambda: lines[-1] == "resumed")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert lines[1:] == ["paused", "resumed"]
+    # The handlers are removed with the server: the default action is back.
+    assert signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None)

@@ -159,15 +159,19 @@ def wait_rows_stored(
     own sleep, so it neither blocks the event loop nor depends on the loop's clock;
     the time waited is the sum of the sleeps, so a frozen clock (tests) cannot make it
     wait forever.
+
+    Polling stops as soon as Home Assistant is stopping: the recorder then closes its
+    database, and a query running in another thread at that moment can crash SQLite
+    (seen as a segmentation fault on Home Assistant 2025.4).
     """
     waited, delay = 0.0, _FIRST_POLL
-    while not rows_stored(hass, stat_id, rows):
+    while not hass.is_stopping and not rows_stored(hass, stat_id, rows):
         if waited >= timeout:
             return False
         time.sleep(delay)
         waited += delay
         delay = min(delay * 2, _MAX_POLL)
-    return True
+    return not hass.is_stopping
 
 
 class StatisticsWriter:

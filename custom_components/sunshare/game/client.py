@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+import time
 from typing import Any
 
 import aiohttp
@@ -14,9 +16,15 @@ from .errors import (
     GameRateLimitedError,
     GameValidationError,
 )
-from .models import CatalogueAction, DailyReading, PeakEvent, ShedEvent
+from .models import CatalogueAction, DailyReading, PeakEvent, ReadingResult, ShedEvent
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+MAX_BATCH_DAYS = 400
+"""Days the server takes in one ``PUT /readings`` (its bound)."""
+BULK_RETRY_AFTER = 3600.0
+"""Seconds before a server without ``PUT /readings`` is asked for it again."""
+_NO_ROUTE = frozenset({404, 405})
+"""What a server older than ``PUT /readings`` answers it."""
 
 
 class GameClient:
@@ -31,6 +39,8 @@ class GameClient:
         self.token = token
         self.token_id: str | None = None
         """Id of the token got by ``login`` (to revoke it)."""
+        self._single_days_until = 0.0
+        """Until this ``time.monotonic()``, days go one by one (an older server)."""
 
     async def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None
@@ -56,14 +66,15 @@ class GameClient:
                     error.get("message") or response.reason or response.status
                 )
                 code = str(error.get("error") or response.status)
-                if response.status == 401:
-                    raise GameAuthError(message, code=code)
-                if response.status == 429:
+                status = response.status
+                if status == 401:
+                    raise GameAuthError(message, code=code, status=status)
+                if status == 429:
                     retry = float(response.headers.get("Retry-After", "60") or 60)
                     raise GameRateLimitedError(message, retry_after=retry)
-                if response.status >= 500:
-                    raise GameConnectionError(message, code=code)
-                raise GameValidationError(message, code=code)
+                if status >= 500:
+                    raise GameConnectionError(message, code=code, status=status)
+                raise GameValidationError(message, code=code, status=status)
         except (aiohttp.ClientError, TimeoutError) as err:
             raise GameConnectionError(f"Cannot reach {self.base_url}: {err}") from err
 
@@ -125,6 +136,81 @@ class GameClient:
         """Send one day's energy (an idempotent upsert: re-sending replaces it)."""
         await self._request(
             "PUT", f"/readings/{reading.day.isoformat()}", reading.as_json()
+        )
+
+    async def put_readings(
+        self, readings: Sequence[DailyReading], *, batch_days: int = MAX_BATCH_DAYS
+    ) -> list[ReadingResult]:
+        """Send many days (idempotent per day); return what became of each, in order.
+
+        Days go by ``PUT /readings`` in batches of ``batch_days`` (at most 400); a batch
+        the server finds too large (413) is split in two. A server older than that
+        route (404 or 405) gets them one by one by ``PUT /readings/{day}`` instead,
+        for an hour before the batch route is tried again. A refused day is a result
+        with ``refused`` set; a refused batch, an unreachable server or a revoked
+        token raise as every call does (the days of earlier batches were stored).
+        """
+        size = max(1, min(batch_days, MAX_BATCH_DAYS))
+        results: list[ReadingResult] = []
+        for at in range(0, len(readings), size):
+            results += await self._put_batch(readings[at : at + size])
+        return results
+
+    async def _put_batch(self, readings: Sequence[DailyReading]) -> list[ReadingResult]:
+        """Send one batch of days (split on 413, one by one to an older server)."""
+        if time.monotonic() < self._single_days_until:
+            return [await self._put_single(reading) for reading in readings]
+        body = {
+            "readings": [
+                {"day": reading.day.isoformat(), **reading.as_json()}
+                for reading in readings
+            ]
+        }
+        try:
+            data = await self._request("PUT", "/readings", body)
+        except GameValidationError as err:
+            if err.status in _NO_ROUTE:
+                self._single_days_until = time.monotonic() + BULK_RETRY_AFTER
+                return [await self._put_single(reading) for reading in readings]
+            if err.status == 413 and len(readings) > 1:
+                half = len(readings) // 2
+                return [
+                    *await self._put_batch(readings[:half]),
+                    *await self._put_batch(readings[half:]),
+                ]
+            raise
+        items = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(items, list) or len(items) != len(readings):
+            raise GameError("Unexpected answer from PUT /readings")
+        results: list[ReadingResult] = []
+        for reading, item in zip(readings, items, strict=True):
+            if not isinstance(item, dict) or not isinstance(item.get("result"), str):
+                raise GameError("Unexpected answer from PUT /readings")
+            results.append(
+                ReadingResult(
+                    day=reading.day,
+                    result=item["result"],
+                    code=None if item.get("error") is None else str(item["error"]),
+                    message=(
+                        None if item.get("message") is None else str(item["message"])
+                    ),
+                )
+            )
+        return results
+
+    async def _put_single(self, reading: DailyReading) -> ReadingResult:
+        """Send one day by the single-day route; a refusal is a refused result."""
+        try:
+            data = await self._request(
+                "PUT", f"/readings/{reading.day.isoformat()}", reading.as_json()
+            )
+        except GameValidationError as err:
+            return ReadingResult(
+                day=reading.day, result="error", code=err.code, message=str(err)
+            )
+        created = isinstance(data, dict) and data.get("created") is True
+        return ReadingResult(
+            day=reading.day, result="created" if created else "replaced"
         )
 
     async def post_shedding_event(self, event: ShedEvent) -> None:

@@ -7,12 +7,17 @@ class GameError(Exception):
     """Base class of the game client's errors."""
 
     code: str = "error"
+    status: int | None = None
+    """The server's HTTP status (None when no answer came)."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        """Keep the message and the server's error code."""
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None
+    ) -> None:
+        """Keep the message, the server's error code and HTTP status."""
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.status = status
 
 
 class GameConnectionError(GameError):

@@ -82,6 +82,55 @@ class DailyReading:
             }
         return body
 
+    @classmethod
+    def from_json(cls, day: date, body: dict[str, Any]) -> DailyReading:
+        """Return the day an ``as_json`` body describes (ValueError when malformed)."""
+        try:
+            slots = body.get("slots") or {}
+            return cls(
+                day=day,
+                import_kwh=float(body["import_kwh"]),
+                export_kwh=float(body.get("export_kwh") or 0.0),
+                production_kwh=float(body.get("production_kwh") or 0.0),
+                battery_charge_kwh=_number(body.get("battery_charge_kwh")),
+                battery_discharge_kwh=_number(body.get("battery_discharge_kwh")),
+                import_slots=_slots(slots.get("import")),
+                export_slots=_slots(slots.get("export")),
+                t_mean_c=_number(body.get("t_mean_c")),
+                source=str(body.get("source") or "local"),
+            )
+        except (AttributeError, KeyError, TypeError) as err:
+            raise ValueError(f"not a reading of {day}: {err}") from err
+
+
+def _number(value: Any) -> float | None:
+    """Return an optional number of a JSON body."""
+    return None if value is None else float(value)
+
+
+def _slots(values: Any) -> tuple[float | None, ...] | None:
+    """Return optional half-hour values of a JSON body."""
+    if values is None:
+        return None
+    return tuple(None if value is None else float(value) for value in values)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadingResult:
+    """What the game server did with one day of a bulk upload."""
+
+    day: date
+    result: str
+    """``created``, ``replaced``, ``unchanged`` or ``error`` (refused, not stored)."""
+    code: str | None = None
+    """The refusal's error code (``slot_count``, ``day_too_old``…)."""
+    message: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """Return whether the server refused the day (sending it again won't help)."""
+        return self.result == "error"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ShedEvent:

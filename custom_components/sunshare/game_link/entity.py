@@ -7,16 +7,26 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from custom_components.sunshare.const import DOMAIN, MANUFACTURER
 
-from .const import CONF_URL
+from .const import CONF_URL, CONF_USERNAME
 from .coordinator import GameCoordinator
 from .runtime import GameConfigEntry
+
+
+def player_name(entry: GameConfigEntry) -> str:
+    """Return the player's display name (from the server), else their username."""
+    data = entry.runtime_data.coordinator.data
+    name = data.me.get("display_name") if data is not None else None
+    return str(name or entry.data[CONF_USERNAME])
 
 
 def game_device_info(entry: GameConfigEntry) -> DeviceInfo:
     """Return the device of a game link entry (a service: the player on a server)."""
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
-        name=entry.title,
+        # "Sunshare game (Alice)" / "Jeu Sunshare (Alice)": the words of the entry's
+        # title (see titles.py), in Home Assistant's language.
+        translation_key="game_link",
+        translation_placeholders={"name": player_name(entry)},
         manufacturer=MANUFACTURER,
         model="Game link",
         entry_type=DeviceEntryType.SERVICE,

@@ -31,6 +31,7 @@ from custom_components.sunshare.game import (
     GameError,
     GameRateLimitedError,
 )
+from custom_components.sunshare.titles import async_device_title
 from custom_components.sunshare.validation import vol
 
 from .const import (
@@ -145,7 +146,9 @@ class GameFlowMixin(ConfigFlow):
                     self._abort_if_unique_id_configured()
                     name = player.get("display_name") or username
                     return self.async_create_entry(
-                        title=f"Sunshare game ({name})",
+                        title=await async_device_title(
+                            self.hass, "game_link", {"name": name}
+                        ),
                         data={
                             CONF_KIND: EntryKind.GAME.value,
                             CONF_URL: url,

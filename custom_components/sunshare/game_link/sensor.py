@@ -65,6 +65,22 @@ def rank_in_team(data: GameData) -> int | None:
     return None
 
 
+def team_size(data: GameData) -> dict[str, Any] | None:
+    """Return ``out_of``: the ranked members of the player's team (rank "x of N")."""
+    team_id = _team_id(data)
+    if team_id is None or rank_in_team(data) is None:
+        return None
+    players = data.leaderboard.get("players", [])
+    return {"out_of": sum(1 for p in players if p["team_id"] == team_id)}
+
+
+def team_count(data: GameData) -> dict[str, Any] | None:
+    """Return ``out_of``: the teams ranked in the season (team rank "x of N")."""
+    if team_rank(data) is None:
+        return None
+    return {"out_of": len(data.leaderboard.get("teams", []))}
+
+
 def team_rank(data: GameData) -> int | None:
     """Return the player's team's rank in the season."""
     team_id = _team_id(data)
@@ -141,6 +157,8 @@ class GameSensorDescription(SensorEntityDescription):
     """A game link sensor and how it reads the coordinator's data."""
 
     value_fn: Callable[[GameData], Any]
+    attributes_fn: Callable[[GameData], dict[str, Any] | None] = lambda _: None
+    """Extra attributes, e.g. ``out_of`` beside a rank (the state stays a number)."""
 
 
 SENSORS: tuple[GameSensorDescription, ...] = (
@@ -155,11 +173,13 @@ SENSORS: tuple[GameSensorDescription, ...] = (
         key="rank_in_team",
         translation_key="game_rank_in_team",
         value_fn=rank_in_team,
+        attributes_fn=team_size,
     ),
     GameSensorDescription(
         key="team_rank",
         translation_key="game_team_rank",
         value_fn=team_rank,
+        attributes_fn=team_count,
     ),
     GameSensorDescription(
         key="piggy_bank_month",
@@ -301,6 +321,12 @@ class GameSensor(GameEntity, SensorEntity):
         """Return the value read from the last poll."""
         data = self.coordinator.data
         return None if data is None else self.entity_description.value_fn(data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the extra attributes read from the last poll (rank "x of N")."""
+        data = self.coordinator.data
+        return None if data is None else self.entity_description.attributes_fn(data)
 
 
 def _enabled_challenges(data: GameData | None) -> set[str]:

@@ -9,7 +9,9 @@ Days: each night after local midnight the previous complete day is read from the
 recorder's statistics and queued; the days before it, back to the season's reference
 window, are read again and queued only if they changed since they were last delivered
 (late statistics such as Enedis imports) or were never delivered (downtime). Each day is
-keyed by its date, so a newer version replaces a pending older one.
+keyed by its date, so a newer version replaces a pending older one. Pending days go in
+batches of ``BATCH_DAYS`` by ``PUT /readings`` (one request, one transaction on the
+server, a result per day); a server older than that route gets them one by one.
 
 A weather entity's daily mean temperature comes from the state history, which the
 recorder purges after ``purge_keep_days``: the first mean computed for a day is kept
@@ -75,6 +77,8 @@ KIND_SHEDDING = "shedding_event"
 KIND_ACTION = "action"
 MAX_REJECTED = 20
 """Uploads refused by the server kept for the diagnostics."""
+BATCH_DAYS = 100
+"""Days sent per request (a catch-up of a season's reference window: a few requests)."""
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -326,54 +330,117 @@ class Uploader:
         self._flushing = True
         self._cancel_retry()
         try:
-            for item in self.outbox.due(dt_util.utcnow().timestamp()):
-                if not await self._send(item):
+            due = self.outbox.due(dt_util.utcnow().timestamp())
+            days = [item for item in due if item.kind == KIND_READING]
+            for at in range(0, len(days), BATCH_DAYS):
+                if not await self._send_days(days[at : at + BATCH_DAYS]):
                     break
+            else:
+                for item in due:
+                    if item.kind != KIND_READING and not await self._send(item):
+                        break
         finally:
             self._flushing = False
             await self._async_save()
             self._schedule_retry()
 
+    async def _send_days(self, items: list[OutboxItem]) -> bool:
+        """Send pending days in one batch; return False when the server cannot now."""
+        days: list[DailyReading] = []
+        batch: list[OutboxItem] = []
+        for item in items:
+            try:
+                day = date.fromisoformat(item.payload["day"])
+                days.append(DailyReading.from_json(day, item.payload["body"]))
+            except (KeyError, TypeError, ValueError) as err:
+                self._refused(item, "invalid_data", str(err))
+                continue
+            batch.append(item)
+        if not batch:
+            return True
+        try:
+            results = await self.client.put_readings(days, batch_days=len(days))
+        except GameAuthError as err:
+            self._auth_error(err)
+            return False
+        except GameConnectionError as err:
+            self._unreachable(batch, err)
+            return False
+        except GameError as err:
+            # The batch as a whole was refused: let each day get its own answer.
+            LOGGER.warning(
+                "Game link: a batch of days was refused (%s); sending them one by one",
+                err,
+            )
+            for item in batch:
+                if not await self._send(item):
+                    return False
+            return True
+        self._delivered()
+        for item, result in zip(batch, results, strict=True):
+            if result.refused:
+                self._refused(item, result.code or "invalid_data", result.message or "")
+            else:
+                self._settled(item)
+        return True
+
     async def _send(self, item: OutboxItem) -> bool:
         """Send one upload; return False when the server cannot take more now."""
-        now = dt_util.utcnow().timestamp()
         try:
             await self._deliver(item)
         except GameAuthError as err:
-            self.last_error = str(err)
-            self._auth_failed = True
-            self.entry.async_start_reauth(self.hass)
+            self._auth_error(err)
             return False
         except GameConnectionError as err:
-            retry = err.retry_after if isinstance(err, GameRateLimitedError) else None
-            delay = self.outbox.failed(item.key, now, str(err), retry)
-            if self.last_error is None:
-                LOGGER.warning(
-                    "Game link: the server is unreachable (%s); retrying in %d s",
-                    err,
-                    delay,
-                )
-            self.last_error = str(err)
-            # Every other item would fail the same way: try them all at that time.
-            for other in self.outbox.due(now):
-                if other.key != item.key:
-                    other.next_try = item.next_try
+            self._unreachable([item], err)
             return False
         except GameError as err:
-            LOGGER.error(
-                "Game link: the server refused %s (%s): %s", item.key, err.code, err
-            )
-            self.rejected.append(
-                {"key": item.key, "code": err.code, "message": str(err)}
-            )
-            self._settled(item)
+            self._refused(item, err.code, str(err))
             return True
+        self._delivered()
+        self._settled(item)
+        return True
+
+    def _auth_error(self, err: GameAuthError) -> None:
+        """Stop sending and ask the user to sign in again (the token was revoked)."""
+        self.last_error = str(err)
+        self._auth_failed = True
+        self.entry.async_start_reauth(self.hass)
+
+    def _unreachable(self, items: list[OutboxItem], err: GameConnectionError) -> None:
+        """Plan the next try of uploads the server could not take (and of all due)."""
+        now = dt_util.utcnow().timestamp()
+        retry = err.retry_after if isinstance(err, GameRateLimitedError) else None
+        delay = 0.0
+        for item in items:
+            delay = self.outbox.failed(item.key, now, str(err), retry)
+        if self.last_error is None:
+            LOGGER.warning(
+                "Game link: the server is unreachable (%s); retrying in %d s",
+                err,
+                delay,
+            )
+        self.last_error = str(err)
+        # Every other item would fail the same way: try them all at that time.
+        failed = {item.key for item in items}
+        for other in self.outbox.due(now):
+            if other.key not in failed:
+                other.next_try = items[0].next_try
+
+    def _delivered(self) -> None:
+        """Note that the server took an upload."""
         if self.last_error is not None:
             LOGGER.info("Game link: the server is reachable again")
         self.last_error = None
         self.last_delivery = dt_util.utcnow()
+
+    def _refused(self, item: OutboxItem, code: str, message: str) -> None:
+        """Log and keep for the diagnostics an upload refused for good; forget it."""
+        LOGGER.error(
+            "Game link: the server refused %s (%s): %s", item.key, code, message
+        )
+        self.rejected.append({"key": item.key, "code": code, "message": message})
         self._settled(item)
-        return True
 
     def _settled(self, item: OutboxItem) -> None:
         """Forget a delivered or refused upload; a day is not sent again unchanged."""

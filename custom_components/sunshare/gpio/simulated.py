@@ -10,6 +10,9 @@ event loop that requested the line.
 
 The chip named ``demo`` also plays a household: every input line requested on it
 receives the pulses of a 1000 imp/kWh meter whose power follows :func:`demo_power_w`.
+The chip named ``demo-solar`` plays its solar panels: a 1000 imp/kWh meter on the
+inverter whose power follows the sun (:func:`demo_solar_power_w`, the simulated Linky
+producer's panels): no pulse at night.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 import math
 import threading
 import time
+
+from custom_components.sunshare.teleinfo.simulator import solar_production_w
 
 from .models import (
     BackendKind,
@@ -44,12 +49,21 @@ DEFAULT_CHIP = "sim0"
 DEFAULT_NUM_LINES = 28  # GPIO 0-27, like a Raspberry Pi header
 DEMO_CHIP = "demo"
 """A simulated chip whose input lines receive the pulses of a 1000 imp/kWh meter."""
+DEMO_SOLAR_CHIP = "demo-solar"
+"""A simulated chip whose input lines receive the pulses of a solar inverter's meter."""
 DEMO_PULSE_WIDTH_NS = 50_000_000
+DEMO_IDLE_RECHECK_S = 60.0
+"""Seconds between two looks at the sun while the demo panels produce nothing."""
 
 
 def demo_power_w(elapsed_s: float) -> float:
     """Return the power drawn by the demo household, in W (a 10-minute cycle)."""
     return 900.0 + 600.0 * math.sin(2 * math.pi * elapsed_s / 600.0)
+
+
+def demo_solar_power_w(moment: datetime) -> float:
+    """Return the demo panels' output at ``moment``, in W (0 at night)."""
+    return solar_production_w(moment)
 
 
 def _now_ns(clock: EventClock) -> int:
@@ -97,7 +111,7 @@ class SimulatedChip:
         """Set True to make opening the chip fail with GpioPermissionError."""
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         """Clock used to timestamp output changes."""
-        self.demo_pulses = name == DEMO_CHIP
+        self.demo_pulses = name in (DEMO_CHIP, DEMO_SOLAR_CHIP)
         """Feed every input line with the pulses of the demo household's meter."""
         self.demo_speedup = 1.0
         """How much faster than real time the demo pulses come (tests speed it up)."""
@@ -373,9 +387,17 @@ class SimulatedInputLine(InputLine):
 
         def schedule() -> None:
             """Schedule the next pulse: 1 Wh at the current power."""
-            elapsed = (self._loop.time() - start) * self._chip.demo_speedup
-            delay = 3600.0 / demo_power_w(elapsed) / self._chip.demo_speedup
-            self.demo = self._loop.call_later(delay, pulse)
+            speedup = self._chip.demo_speedup
+            if self._chip.name == DEMO_SOLAR_CHIP:
+                power = demo_solar_power_w(self._chip.now())
+            else:
+                power = demo_power_w((self._loop.time() - start) * speedup)
+            if power < 1.0:  # night: look at the sun again later
+                self.demo = self._loop.call_later(
+                    DEMO_IDLE_RECHECK_S / speedup, schedule
+                )
+                return
+            self.demo = self._loop.call_later(3600.0 / power / speedup, pulse)
 
         self._chip.set_level(self.config.line, True)
         schedule()

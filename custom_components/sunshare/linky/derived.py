@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from custom_components.sunshare.teleinfo.models import TempoColor
 from custom_components.sunshare.teleinfo.stge import Status, decode_status
+from custom_components.sunshare.teleinfo.tariff import supplier_indexes
 
 if TYPE_CHECKING:
     from .runtime import LinkyRuntime
@@ -106,6 +107,44 @@ def tempo_tomorrow(runtime: LinkyRuntime) -> str | None:
     if demain is None:
         return None
     return _DEMAIN_COLORS.get(demain, TempoColor.NONE).value
+
+
+def supplier_index_used(runtime: LinkyRuntime, number: int) -> bool:
+    """Return whether the contract counts into supplier index ``number`` (EASFnn).
+
+    The index counting now (NTARF, or STGE bits 10-13) is used; otherwise the supplier
+    calendar NGTF names the indexes (base 1, peak/off-peak 1-2, Tempo 1-6). Under a
+    calendar this library does not know, an index is used once it has counted
+    something: a standard meter sends all ten, the unused ones reading 0.
+    """
+    register = status(runtime)
+    current = _int(runtime, "NTARF") or (register.supplier_index if register else None)
+    if number == current:
+        return True
+    calendar = _text(runtime, "NGTF")
+    named = supplier_indexes(calendar) if calendar is not None else None
+    if named is not None:
+        return number in named
+    return _counted(runtime, f"EASF{number:02d}")
+
+
+def distributor_index_used(runtime: LinkyRuntime, number: int) -> bool:
+    """Return whether the distributor's calendar counts into index ``number`` (EASDnn).
+
+    The TIC never names the distributor's calendar: the index counting now (STGE bits
+    14-15) and those that have counted something are used.
+    """
+    register = status(runtime)
+    if register is not None and register.distributor_index == number:
+        return True
+    return _counted(runtime, f"EASD{number:02d}")
+
+
+def _counted(runtime: LinkyRuntime, label: str) -> bool:
+    """Return whether an index is above 0 (True when its value is not known yet)."""
+    if label not in runtime.values:
+        return True
+    return (_int(runtime, label) or 0) > 0
 
 
 def has_status(runtime: LinkyRuntime) -> bool:

@@ -2,13 +2,24 @@
 
 Every historic and standard label has a description; a label that is not known (a future
 one) still gets a plain text sensor so that nothing received is hidden.
+
+Energy indexes keep the meter's Wh as their native unit (what the recorder's statistics
+and the Energy dashboard were built on) and suggest kWh with three decimals for display,
+the unit of a bill. Raw registers (STGE, RELAIS, PJOURF+1, PPOINTE, PPOT, NJOURF…) are
+diagnostic entities disabled by default: their state is the register as sent, their
+attributes its decoded meaning; the household reads the binary sensors and the Tempo
+sensors built from them. Numbered indexes keep the meter's two digits in their names
+("Supplier index 02" … "Supplier index 10") so that sorting by name, as Home Assistant's
+pages do, gives the meter's order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 import re
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -25,10 +36,23 @@ from homeassistant.const import (
     UnitOfTime,
 )
 
+from custom_components.sunshare.teleinfo.stge import decode_status
+from custom_components.sunshare.teleinfo.tariff import closed_relays, parse_schedule
+
 from .const import CURRENT_DEADBAND
 from .policy import Rate
 
 type Converter = Callable[[str], str | int | None]
+type AttributesDecoder = Callable[[str], dict[str, Any]]
+
+
+class IndexFamily(StrEnum):
+    """Numbered energy indexes a contract counts into only in part."""
+
+    SUPPLIER = "supplier"
+    """EASF01-10: the supplier's tariff periods (what the bill counts)."""
+    DISTRIBUTOR = "distributor"
+    """EASD01-04: the distributor's (grid fee) calendar."""
 
 
 def as_int(value: str) -> int | None:
@@ -64,10 +88,23 @@ class LabelDescription(SensorEntityDescription):
     """The group's timestamp is shown as the ``timestamp`` attribute."""
     transient: bool = False
     """The label is only sent during an event: it reads 0 when a long frame lacks it."""
+    attributes: AttributesDecoder | None = None
+    """Decoder of the raw data into the entity's attributes (its meaning)."""
+    index_family: IndexFamily | None = None
+    """For EASFnn/EASDnn: the family, whose use by the contract enables the entity."""
+    index_number: int = 0
+    """For EASFnn/EASDnn: the index number."""
 
 
-def _energy(key: str, tkey: str, **placeholders: str) -> LabelDescription:
-    """Describe an active energy index in Wh (Energy dashboard compatible)."""
+def _energy(
+    key: str,
+    tkey: str,
+    *,
+    family: IndexFamily | None = None,
+    number: int = 0,
+    **placeholders: str,
+) -> LabelDescription:
+    """Describe an active energy index: Wh sent and stored, shown in kWh."""
     return LabelDescription(
         key=key,
         translation_key=f"linky_{tkey}",
@@ -75,9 +112,109 @@ def _energy(key: str, tkey: str, **placeholders: str) -> LabelDescription:
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_display_precision=0,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
         convert=as_int,
         rate=Rate.INDEX,
+        index_family=family,
+        index_number=number,
+    )
+
+
+def _numbered_index(key: str, number: str, family: IndexFamily) -> LabelDescription:
+    """Describe EASFnn/EASDnn, named with the meter's two digits (natural order)."""
+    return _energy(
+        key,
+        f"index_{family.value}",
+        family=family,
+        number=int(number),
+        index=f"{int(number):02d}",
+    )
+
+
+def status_attributes(value: str) -> dict[str, Any]:
+    """Return the decoded fields of STGE (empty when the register is invalid)."""
+    try:
+        status = decode_status(value)
+    except ValueError:
+        return {}
+    return {
+        "dry_contact": "open" if status.dry_contact_open else "closed",
+        "cut_off": status.cut_off.value,
+        "cover_open": status.cover_open,
+        "overvoltage": status.overvoltage,
+        "over_power": status.over_power,
+        "producer": status.producer,
+        "negative_energy": status.negative_energy,
+        "supplier_index": status.supplier_index,
+        "distributor_index": status.distributor_index,
+        "clock_degraded": status.clock_degraded,
+        "standard_tic": status.standard_tic,
+        "euridis": status.euridis.value,
+        "cpl": status.cpl.value,
+        "cpl_synchronised": status.cpl_synchronised,
+        "tempo_today": status.tempo_today.value,
+        "tempo_tomorrow": status.tempo_tomorrow.value,
+        "mobile_peak_notice": status.mobile_peak_notice,
+        "mobile_peak": status.mobile_peak,
+    }
+
+
+def relay_attributes(value: str) -> dict[str, Any]:
+    """Return the closed relays of RELAIS (1 is the dry contact, 2-8 are virtual)."""
+    try:
+        closed = closed_relays(value)
+    except ValueError:
+        return {}
+    return {
+        "closed_relays": sorted(closed),
+        "dry_contact": "closed" if 1 in closed else "open",
+    }
+
+
+def schedule_attributes(value: str) -> dict[str, Any]:
+    """Return the switch points of PJOURF+1/PPOINTE."""
+    try:
+        slots = parse_schedule(value)
+    except ValueError:
+        return {}
+    return {
+        "slots": [
+            {
+                "start": slot.start.strftime("%H:%M"),
+                "supplier_index": slot.supplier_index or None,
+                "dry_contact": slot.dry_contact,
+                "virtual_contacts": sorted(slot.virtual_contacts),
+            }
+            for slot in slots
+        ]
+    }
+
+
+def phase_attributes(value: str) -> dict[str, Any]:
+    """Return the absent phases of PPOT (bit n set: phase n absent)."""
+    try:
+        mask = int(value.strip(), 16)
+    except ValueError:
+        return {}
+    return {"absent_phases": [phase for phase in (1, 2, 3) if mask >> phase & 1]}
+
+
+def _raw(
+    key: str,
+    tkey: str,
+    *,
+    convert: Converter = as_text,
+    attributes: AttributesDecoder | None = None,
+) -> LabelDescription:
+    """Describe a raw register: diagnostic, disabled by default, decoded attributes."""
+    return LabelDescription(
+        key=key,
+        translation_key=f"linky_{tkey}",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        convert=convert,
+        attributes=attributes,
     )
 
 
@@ -252,7 +389,7 @@ FIXED: dict[str, LabelDescription] = {
         _counter("AUTRE", "other_index"),
         _text("HHPHC", "peak_offpeak_schedule", diagnostic=True, enabled=False),
         _text("MOTDETAT", "status_word", diagnostic=True, enabled=False),
-        _text("PPOT", "phase_presence", diagnostic=True),
+        _raw("PPOT", "phase_presence", attributes=phase_attributes),
         # Standard mode.
         _text("ADSC", "meter_address", diagnostic=True, enabled=False),
         _text("VTIC", "tic_version", diagnostic=True, enabled=False),
@@ -310,16 +447,16 @@ FIXED: dict[str, LabelDescription] = {
             timestamp_attribute=True,
             entity_registry_enabled_default=False,
         ),
-        _text("STGE", "status_register", diagnostic=True),
+        _raw("STGE", "status_register", attributes=status_attributes),
         _text("MSG1", "message"),
         _text("MSG2", "short_message"),
         _text("PRM", "prm", diagnostic=True, enabled=False),
-        _number("RELAIS", "relays", diagnostic=True),
+        _raw("RELAIS", "relays", convert=as_int, attributes=relay_attributes),
         _number("NTARF", "supplier_index_number"),
-        _number("NJOURF", "day_profile_today", diagnostic=True),
-        _number("NJOURF+1", "day_profile_tomorrow", diagnostic=True),
-        _text("PJOURF+1", "schedule_tomorrow", diagnostic=True),
-        _text("PPOINTE", "schedule_peak", diagnostic=True),
+        _raw("NJOURF", "day_profile_today", convert=as_int),
+        _raw("NJOURF+1", "day_profile_tomorrow", convert=as_int),
+        _raw("PJOURF+1", "schedule_tomorrow", attributes=schedule_attributes),
+        _raw("PPOINTE", "schedule_peak", attributes=schedule_attributes),
     )
 }
 
@@ -327,11 +464,11 @@ FIXED: dict[str, LabelDescription] = {
 FAMILIES: tuple[tuple[re.Pattern[str], Callable[[str, str], LabelDescription]], ...] = (
     (
         re.compile(r"EASF(\d\d)"),
-        lambda k, n: _energy(k, "index_supplier", index=n),
+        lambda k, n: _numbered_index(k, n, IndexFamily.SUPPLIER),
     ),
     (
         re.compile(r"EASD(\d\d)"),
-        lambda k, n: _energy(k, "index_distributor", index=n),
+        lambda k, n: _numbered_index(k, n, IndexFamily.DISTRIBUTOR),
     ),
     (
         re.compile(r"ERQ([1-4])"),

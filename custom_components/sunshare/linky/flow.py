@@ -25,6 +25,7 @@ from custom_components.sunshare.teleinfo.transport import (
     TeleinfoLinkError,
     read_first_frame,
 )
+from custom_components.sunshare.titles import async_device_title
 from custom_components.sunshare.validation import vol
 
 from .const import (
@@ -190,7 +191,7 @@ class LinkyFlowMixin(ConfigFlow):
         await self.async_set_unique_id(address)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(
-            title="Linky meter",
+            title=await async_device_title(self.hass, "linky"),
             data={CONF_KIND: EntryKind.LINKY.value, CONF_PORT: port, CONF_MODE: mode},
         )
 

@@ -21,7 +21,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from custom_components.sunshare.teleinfo.models import Mode
 
 from . import derived
-from .descriptions import LabelDescription, describe
+from .descriptions import IndexFamily, LabelDescription, describe
 from .entity import LinkyEntity
 from .policy import Rate, Value
 from .runtime import LinkyConfigEntry, LinkyRuntime
@@ -38,6 +38,12 @@ class LabelSensor(LinkyEntity, SensorEntity):
         super().__init__(runtime, label, description.rate, description.deadband)
         self.entity_description = description
         self.label = label
+        if description.index_family is not None and not _index_used(
+            runtime, description.index_family, description.index_number
+        ):
+            # Decided when the entity is first registered, from the frame that
+            # brought the label: the user's choice prevails afterwards.
+            self._attr_entity_registry_enabled_default = False
 
     def _has_value(self) -> bool:
         """Return whether the label was received."""
@@ -51,13 +57,24 @@ class LabelSensor(LinkyEntity, SensorEntity):
         return self.entity_description.convert(item.value)
 
     def _apply(self, value: Value) -> None:
-        """Store the value and the group's timestamp attribute."""
+        """Store the value, the group's timestamp and the decoded attributes."""
         self._attr_native_value = value
-        if self.entity_description.timestamp_attribute:
+        description = self.entity_description
+        if description.timestamp_attribute:
             stamp = self.runtime.values[self.label].timestamp
             self._attr_extra_state_attributes = {
                 "timestamp": stamp.isoformat() if stamp is not None else None
             }
+        elif description.attributes is not None:
+            raw = self.runtime.values[self.label].value
+            self._attr_extra_state_attributes = description.attributes(raw)
+
+
+def _index_used(runtime: LinkyRuntime, family: IndexFamily, number: int) -> bool:
+    """Return whether the contract counts into a numbered index (EASFnn/EASDnn)."""
+    if family is IndexFamily.SUPPLIER:
+        return derived.supplier_index_used(runtime, number)
+    return derived.distributor_index_used(runtime, number)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -108,7 +108,11 @@ def _simulate(args: argparse.Namespace) -> int:
         overload=args.overload,
     )
     simulator = Simulator(
-        Mode(args.mode), Profile(args.profile), seed=args.seed, faults=faults
+        Mode(args.mode),
+        Profile(args.profile),
+        seed=args.seed,
+        faults=faults,
+        prm=args.prm,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
@@ -118,6 +122,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 frames=args.frames,
                 announce=_print(sys.stdout),
+                pause_signals=True,
             )
         )
     return 0
@@ -148,6 +153,13 @@ def _probability(value: str) -> float:
     return number
 
 
+def _prm(value: str) -> str:
+    """Parse a 14-digit PRM."""
+    if len(value) != 14 or not value.isascii() or not value.isdigit():
+        raise argparse.ArgumentTypeError("must be the meter's 14 digits")
+    return value
+
+
 def _positive(value: str) -> float:
     """Parse a strictly positive number."""
     number = float(value)
@@ -174,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     decode.set_defaults(handler=_decode)
 
     simulate = commands.add_parser(
-        "simulate", help="serve a simulated meter on a pty or a TCP port"
+        "simulate",
+        help="serve a simulated meter on a pty or a TCP port",
+        description=(
+            "Serve a simulated Linky meter on a pty or a TCP port. SIGUSR1 silences "
+            "the line as an unplugged meter would (it keeps measuring), SIGUSR2 "
+            "plugs it back; each change prints 'paused' or 'resumed'."
+        ),
     )
     simulate.add_argument("--mode", choices=MODE_NAMES, default=Mode.STANDARD.value)
     simulate.add_argument(
@@ -192,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--frames", type=int, help="stop after this many frames")
     simulate.add_argument("--seed", type=int, help="random seed (reproducible stream)")
+    simulate.add_argument(
+        "--prm", type=_prm, help="the meter's 14-digit PRM (default: random)"
+    )
     simulate.add_argument(
         "--bad-checksum", type=_probability, default=0.0, help="per-group probability"
     )

@@ -6,7 +6,11 @@ advances at the real cadence of the line (a frame's bytes at 1200 or 9600 Bd plu
 inter-frame silence). Faults can be injected on purpose: bad checksums, truncated frames,
 interrupted frames (EOT), garbage between frames, a switch to the other mode, a
 three-phase overload (short frames). :class:`PtyServer` and :class:`TcpServer` send the
-frames on a pseudo-terminal or a local TCP port, in real time or ``speed`` times faster.
+frames on a pseudo-terminal or a local TCP port, in real time or ``speed`` times faster;
+:meth:`~_Server.pause` and :meth:`~_Server.resume` silence the line as an unplugged
+meter would (the command line's ``simulate`` maps them to SIGUSR1 and SIGUSR2).
+A producer's solar output follows the sun at Nantes (:func:`solar_production_w`): none
+at night, short winter days, long summer ones.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from enum import StrEnum
 import math
 import os
 import random
+import signal
 import termios
 import tty
 from typing import Final
@@ -143,6 +148,38 @@ def _season(moment: datetime) -> str:
     return "E" if offset is not None and offset > timedelta(hours=1) else "H"
 
 
+SOLAR_PEAK_W: Final = 3000.0
+"""Output of the simulated producer's panels at a midsummer noon, in W."""
+_LATITUDE: Final = math.radians(47.2)
+_LONGITUDE_DEG: Final = -1.55
+"""Nantes: where the simulated panels are (and the demo's Home Assistant)."""
+_TILT_MAX: Final = math.radians(23.44)
+
+
+def solar_production_w(moment: datetime, peak_w: float = SOLAR_PEAK_W) -> float:
+    """Return the solar panels' output in W at ``moment`` (clear sky, Nantes).
+
+    Sunrise and sunset come from the sun's declination on that day (about 08:50 to
+    17:20 in December, 06:10 to 22:00 in June, Paris time); the output is a bell
+    between them whose height follows the sun's height at noon.
+    """
+    utc = moment.astimezone(PARIS).utcoffset() or timedelta(0)
+    day = moment.astimezone(PARIS).timetuple().tm_yday
+    declination = _TILT_MAX * math.sin(2 * math.pi * (284 + day) / 365)
+    cos_hour = -math.tan(_LATITUDE) * math.tan(declination)
+    half_day_h = math.degrees(math.acos(max(-1.0, min(1.0, cos_hour)))) / 15
+    # Solar noon on the local clock: 12:00 UTC, shifted by the longitude.
+    noon_h = 12.0 - _LONGITUDE_DEG / 15 + utc.total_seconds() / 3600
+    local = moment.astimezone(PARIS)
+    hour = local.hour + local.minute / 60 + local.second / 3600
+    position = (hour - (noon_h - half_day_h)) / (2 * half_day_h)
+    if not 0.0 < position < 1.0:
+        return 0.0
+    height = math.sin(math.pi / 2 - _LATITUDE + declination)
+    summer = math.sin(math.pi / 2 - _LATITUDE + _TILT_MAX)
+    return peak_w * height / summer * math.sin(math.pi * position) ** 2
+
+
 def format_timestamp(moment: datetime) -> str:
     """Return a ``SAAMMJJhhmmss`` timestamp for an aware datetime."""
     local = moment.astimezone(PARIS)
@@ -161,8 +198,12 @@ class Simulator:
         faults: Faults | None = None,
         start: datetime | None = None,
         address: str | None = None,
+        prm: str | None = None,
     ) -> None:
         """Create a meter; ``start`` is its clock's first reading (default: now).
+
+        ``address`` (ADSC/ADCO) and ``prm`` (the meter's 14-digit PRM) are random
+        unless given.
 
         An unknown ``mode`` or ``profile`` raises ValueError naming the valid ones.
         """
@@ -178,7 +219,8 @@ class Simulator:
         self.producer = self.profile is Profile.PRODUCER
         type_code = "76" if self.three_phase else "64"
         self.address = address or f"0422{type_code}{self.random.randrange(10**6):06d}"
-        self.prm = f"{self.random.randrange(10**14):014d}"
+        random_prm = f"{self.random.randrange(10**14):014d}"
+        self.prm = prm or random_prm
         self.frames_sent = 0
         self._short_left = 0
         self._energy = _Energy()
@@ -215,10 +257,7 @@ class Simulator:
         """Return the solar production in W at the simulated time (producer only)."""
         if not self.producer:
             return 0.0
-        hour = self.clock.hour + self.clock.minute / 60
-        if not 7.0 <= hour <= 20.0:
-            return 0.0
-        return 3000.0 * math.sin(math.pi * (hour - 7.0) / 13.0) ** 2
+        return solar_production_w(self.clock)
 
     def _step_load(self) -> None:
         """Move the household load by a random walk with occasional appliances."""
@@ -636,16 +675,35 @@ class _Server:
         self.frames = frames
         self.sent = 0
         self.dropped_bytes = 0
+        self.paused = False
+        """Whether the line is silent (an unplugged meter); see :meth:`pause`."""
+        self.silenced_frames = 0
+        """Frames the meter made while paused (measured but never sent)."""
         self._task: asyncio.Task[None] | None = None
         self.done = asyncio.Event()
+
+    def pause(self) -> None:
+        """Stop sending, as if the meter were unplugged; it keeps measuring.
+
+        The simulated clock and indexes go on: after :meth:`resume` the frames carry
+        the time and the energy of a meter that never stopped.
+        """
+        self.paused = True
+
+    def resume(self) -> None:
+        """Send frames again (the meter plugged back)."""
+        self.paused = False
 
     async def _run(self) -> None:
         """Emit frames until stopped or ``frames`` were sent."""
         try:
             while self.frames is None or self.sent < self.frames:
                 frame = self.simulator.next_frame()
-                self._send(frame)
-                self.sent += 1
+                if self.paused:
+                    self.silenced_frames += 1
+                else:
+                    self._send(frame)
+                    self.sent += 1
                 await asyncio.sleep(self.simulator.interval / self.speed)
         finally:
             self.done.set()
@@ -777,20 +835,48 @@ async def serve(
     speed: float = 1.0,
     frames: int | None = None,
     announce: Callable[[str], None] = print,
+    pause_signals: bool = False,
 ) -> None:
-    """Serve a simulator on a pty (default) or a TCP port until cancelled or done."""
+    """Serve a simulator on a pty (default) or a TCP port until cancelled or done.
+
+    With ``pause_signals`` (the command line), SIGUSR1 silences the line as an
+    unplugged meter would and SIGUSR2 resumes it; each change is announced
+    (``paused`` / ``resumed``).
+    """
     server: PtyServer | TcpServer
     if tcp_port is not None:
-        tcp = TcpServer(simulator, speed=speed, frames=frames)
-        port = await tcp.start(tcp_port)
-        announce(f"tcp {port} {tcp.url}")
-        server = tcp
+        server = TcpServer(simulator, speed=speed, frames=frames)
     else:
-        ptys = PtyServer(simulator, speed=speed, frames=frames)
-        path = await ptys.start()
-        announce(f"pty {path}")
-        server = ptys
+        server = PtyServer(simulator, speed=speed, frames=frames)
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    # Before the announce: whoever reads it may signal at once.
+    if pause_signals:
+        for number, action, word in (
+            (signal.SIGUSR1, server.pause, "paused"),
+            (signal.SIGUSR2, server.resume, "resumed"),
+        ):
+
+            def change(action: Callable[[], None] = action, word: str = word) -> None:
+                """Pause or resume the line and say so."""
+                action()
+                announce(word)
+
+            loop.add_signal_handler(number, change)
+            handled.append(number)
+    started = False
     try:
+        if isinstance(server, TcpServer):
+            port = await server.start(tcp_port or 0)
+            started = True
+            announce(f"tcp {port} {server.url}")
+        else:
+            path = await server.start()
+            started = True
+            announce(f"pty {path}")
         await server.done.wait()
     finally:
-        await server.stop()
+        for number in handled:
+            loop.remove_signal_handler(number)
+        if started:
+            await server.stop()

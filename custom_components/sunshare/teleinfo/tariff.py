@@ -149,6 +149,38 @@ def tempo_colors(frame: Frame) -> tuple[TempoColor | None, TempoColor | None]:
     return status.tempo_today, status.tempo_tomorrow
 
 
+SUPPLIER_INDEX_COUNT: Final = 10
+"""Supplier indexes a standard-mode meter sends (EASF01-10), used or not."""
+
+
+def supplier_indexes(calendar: str) -> frozenset[int] | None:
+    """Return the supplier indexes (EASFnn numbers) a supplier calendar counts into.
+
+    ``calendar`` is NGTF, the supplier calendar name (free text of 16 characters). A
+    standard-mode meter sends all ten supplier indexes, the unused ones reading 0:
+    a base contract counts into index 1, peak/off-peak into 1-2 (off-peak, peak),
+    EJP into 1-2 (normal, mobile peak) and Tempo into 1-6 (off-peak and peak of blue,
+    white and red days). Return None for a calendar this library does not know.
+    """
+    words = calendar.upper().replace("_", " ").replace("/", " ").replace(".", " ")
+    text = " ".join(words.split())
+    if not text:
+        return None
+    if "TEMPO" in text or text.startswith("BBR"):
+        return frozenset(range(1, 7))
+    if "EJP" in text:
+        return frozenset({1, 2})
+    if (
+        "CREUSE" in text
+        or "PLEINE" in text
+        or text.split()[0] in {"HC", "HP", "HCHP", "HPHC"}
+    ):
+        return frozenset({1, 2})
+    if text.split()[0] in {"BASE", "TH"}:
+        return frozenset({1})
+    return None
+
+
 def closed_relays(value: str | int) -> frozenset[int]:
     """Return the numbers (1-8) of the closed relays in a RELAIS bitmap.
 

@@ -105,7 +105,7 @@ async def test_admin_manages_equipment_and_sees_review(
     assert status == 200
     assert "3 jour(s) signalé(s)" in text and "À vérifier" not in text
     assert "<td>10/11/2026</td>" in text
-    assert '<td class="num">20.00 kWh</td><td class="num">10.00 kWh</td>' in text
+    assert '<td class="num">20,00 kWh</td><td class="num">10,00 kWh</td>' in text
     await service.record_enedis_reading(bob, date(2026, 11, 16), 10.0)
     status, text = await boss.get("/admin/users")
     assert "review-needed" in text and "À vérifier" in text
@@ -193,8 +193,8 @@ async def test_score_card_shows_equipment_and_flagged_days(
     )
     assert "Jours vérifiés avec Enedis" in text
     assert (
-        '<td>20/11/2026</td><td class="num">5.00 kWh</td>'
-        '<td class="num">11.40 kWh</td>' in text
+        '<td>20/11/2026</td><td class="num">5,00 kWh</td>'
+        '<td class="num">11,40 kWh</td>' in text
     )
     assert "Référence : les 27 jours avant la saison" in text
     await browser.get("/lang/en?next=/score")

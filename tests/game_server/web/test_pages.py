@@ -387,7 +387,7 @@ async def test_simplified_mode_meter_index(make_browser: MakeBrowser) -> None:
         {"date": days_ago(7).isoformat(), "import_index_kwh": "12 345,5"},
     )
     assert "Relevé enregistré." in text
-    assert "12345.5" in text
+    assert "12\u202f345,5" in text  # French grouping and decimal comma (Babel)
     status, text = await browser.post(
         "/meter-index", {"date": days_ago(0).isoformat(), "import_index_kwh": "100"}
     )

@@ -89,14 +89,14 @@ async def test_dashboard_piggy_bank_per_year_and_season(
     year = text[text.index('id="piggy-year"') :]
     year = year[: year.index("</div>\n    </div>")]
     assert "Cette année" in year
-    assert "-10.5 kWh" in year
-    assert "−18.0 / +7.5 kWh · 2 j" in year
-    assert "42.00 pts" in year
+    assert "-10,5 kWh" in year
+    assert "−18,0 / +7,5 kWh · 2 j" in year
+    assert "42,00 pts" in year
     head = ["Période", "Injecté (kWh)", "Soutiré (kWh)", "Solde (kWh)", "Jours"]
-    this_year = ["+7.5", "−18.0", "-10.5", "2", "42.00"]
+    this_year = ["+7,5", "−18,0", "-10,5", "2", "42,00"]
     assert table_rows(text, "piggy-history") == [
         [*head, "Points tirelire"],
-        ["Année 2025", "+1.0", "−3.0", "-2.0", "1", "—"],
+        ["Année 2025", "+1,0", "−3,0", "-2,0", "1", "—"],
         ["Année 2026", *this_year],
         ["Saison Hiver 2026 (01/11/2026 – 31/03/2027)", *this_year],
     ]
@@ -154,7 +154,7 @@ async def test_admin_page_shows_the_kpis(
     status, text = await boss.get("/admin")
     assert status == 200
     assert "Le calcul des scores n&#39;a pas encore tourné" in text
-    assert stat(text, "kwh_saved") == "0.0 kWh"
+    assert stat(text, "kwh_saved") == "0,0 kWh"
     assert stat(text, "quality-none") == "2"
 
     season = await service.current_season()
@@ -238,10 +238,10 @@ async def test_admin_page_shows_the_kpis(
         "players_verified": "0",
         "teams": "1",
         "teams_active_7d": "1",
-        "kwh_saved": "7.0 kWh",
-        "co2_avoided_kg": "0.4 kg",
-        "shedding_kwh": "4.5 kWh",
-        "shedding_peak_kwh": "2.5 kWh",
+        "kwh_saved": "7,0 kWh",
+        "co2_avoided_kg": "0,4 kg",
+        "shedding_kwh": "4,5 kWh",
+        "shedding_peak_kwh": "2,5 kWh",
         "quality-good": "1",
         "quality-partial": "1",
         "quality-poor": "0",
@@ -249,7 +249,7 @@ async def test_admin_page_shows_the_kpis(
         "flagged_days": "1",
     }
     assert "Foyers à 80 % de jours valides ou plus" in text
-    assert "× 0.052 kg/kWh" in text
+    assert "× 0,052 kg/kWh" in text
     await boss.get("/lang/en?next=/admin")
     status, text = await boss.get("/admin")
     assert "Energy this season" in text

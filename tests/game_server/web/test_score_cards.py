@@ -190,18 +190,18 @@ async def test_cards_in_french(make_browser: MakeBrowser, service: GameService) 
     status, text = await browser.get(CARD_URL)
     assert status == 200
     assert "Tirelire solaire · novembre 2026" in text or "novembre 2026" in text
-    assert "50.00 pts" in text
+    assert "50,00 pts" in text
     assert "provisoire" in text
     assert "Données valides sur 20 des 23 jours du mois (87 %)." in text
     assert (
         "Référence : la même période l&#39;an dernier, 30 jours du 01/11/2025 au "
         "30/11/2025 ; 20 d&#39;entre eux utilisés pour ce mois." in text
     )
-    assert "4.20 kWh par jour plus 0.731 kWh par degré-jour" in text
-    assert "R² = 0.82" in text
-    assert 'Envoyé au réseau ce mois-ci</th><td class="num">12.50 kWh' in text
-    assert 'Pris au réseau ce mois-ci</th><td class="num">80.25 kWh' in text
-    assert "Limité à ±50 points (avant la limite : 61.20)." in text
+    assert "4,20 kWh par jour plus 0,731 kWh par degré-jour" in text
+    assert "R² = 0,82" in text
+    assert 'Envoyé au réseau ce mois-ci</th><td class="num">12,50 kWh' in text
+    assert 'Pris au réseau ce mois-ci</th><td class="num">80,25 kWh' in text
+    assert "Limité à ±50 points (avant la limite : 61,20)." in text
     assert "clamped to" not in text
 
 
@@ -252,7 +252,7 @@ async def test_card_without_details_and_bad_addresses(
     await store(service, await account(service, "alice"), [("piggy_bank", 42.0, {})])
     status, text = await browser.get(CARD_URL)
     assert status == 200
-    assert "42.00 pts" in text
+    assert "42,00 pts" in text
     assert "Le détail de ce résultat n&#39;est pas disponible." in text
     for path in (
         "/score/piggy_bank/2026-12",

@@ -277,3 +277,69 @@ async def test_tempo_red_warning(
     await hass.async_block_till_done()
     assert len(notify) == 1
     assert "red day" in notify[0].data["message"]
+
+
+async def test_peak_reminder_before_each_game_peak(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The reminder comes once, the lead time before each peak of the game calendar."""
+    notify = async_mock_service(hass, "notify", "phone")
+    zone = dt_util.get_default_time_zone()
+    freezer.move_to(dt_util.as_utc(datetime(2027, 1, 12, 16, 0, tzinfo=zone)))
+
+    def next_peak(day: int) -> None:
+        """Show the next peak window as the calendar does (off, next event)."""
+        hass.states.async_set(
+            "calendar.game_peaks",
+            "off",
+            {
+                "message": "Peak window",
+                "start_time": f"2027-01-{day} 18:00:00",
+                "end_time": f"2027-01-{day} 20:00:00",
+            },
+        )
+
+    async def advance(delta: timedelta) -> None:
+        """Move the clock forward and let the minute's template render run."""
+        freezer.tick(delta)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    next_peak(12)
+    await _automation(
+        hass,
+        "peak_reminder",
+        {
+            "game_calendar": "calendar.game_peaks",
+            "lead_time": 45,
+            "notify_action": "notify.phone",
+        },
+    )
+    await advance(timedelta(hours=1, minutes=14))  # 17:14, 46 minutes before
+    assert notify == []
+    await advance(timedelta(minutes=2))  # 17:16, 44 minutes before
+    assert len(notify) == 1
+    message = notify[0].data["message"]
+    assert message.startswith("Peak window starts at 18:00")
+    assert "in 44 minutes" in message
+    await advance(timedelta(minutes=20))  # still before the peak: no second reminder
+    assert len(notify) == 1
+
+    # The peak runs (calendar on), then the calendar shows tomorrow's.
+    await advance(timedelta(minutes=30))
+    hass.states.async_set(
+        "calendar.game_peaks",
+        "on",
+        {"message": "Peak window", "start_time": "2027-01-12 18:00:00"},
+    )
+    await hass.async_block_till_done()
+    assert len(notify) == 1
+    await advance(timedelta(hours=2))
+    next_peak(13)
+    await hass.async_block_till_done()
+    assert len(notify) == 1
+    await advance(timedelta(hours=21))  # 17:06 the next day, 54 minutes before
+    assert len(notify) == 1
+    await advance(timedelta(minutes=10))  # 17:16
+    assert len(notify) == 2
+    assert "in 44 minutes" in notify[1].data["message"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -155,3 +155,32 @@ async def test_a_recorder_that_never_stores_cannot_hang_setup(
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "did not store the imported statistics" in caplog.text
+
+
+async def test_waiting_stops_when_home_assistant_stops(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No statistics query once Home Assistant is stopping.
+
+    The recorder closes its database then; a query from another thread at that moment
+    crashed SQLite (a segmentation fault on Home Assistant 2025.4).
+    """
+    queries: list[str] = []
+
+    def never_stored(_hass: HomeAssistant, stat_id: str, _rows: object) -> bool:
+        queries.append(stat_id)
+        if len(queries) == 2:
+            hass.set_state(CoreState.stopping)
+        return False
+
+    monkeypatch.setattr(statistics, "rows_stored", never_stored)
+    monkeypatch.setattr(statistics, "_MAX_POLL", 0.01)
+    row = statistics.HourRow(start=local_midnight_utc(TODAY), energy_wh=1.0, sum_wh=1.0)
+    try:
+        stored = await hass.async_add_executor_job(
+            statistics.wait_rows_stored, hass, "sunshare:x", [row], 3600.0
+        )
+    finally:
+        hass.set_state(CoreState.running)
+    assert stored is False
+    assert queries == ["sunshare:x", "sunshare:x"]

@@ -21,10 +21,16 @@ ENTRY_ID = "game01"
 
 @pytest.fixture
 async def game_server(
-    real_sockets: None, tmp_path: Path
+    real_sockets: None, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[RunningServer]:
-    """Run the real game server on 127.0.0.1."""
-    async with running_game_server(tmp_path / "server") as server:
+    """Run the real game server on 127.0.0.1.
+
+    Parametrised indirectly with ``"older"``: a server without ``PUT /readings``.
+    """
+    older = getattr(request, "param", None) == "older"
+    async with running_game_server(
+        tmp_path / "server", bulk_readings=not older
+    ) as server:
         yield server
 
 

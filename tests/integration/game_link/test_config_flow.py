@@ -86,6 +86,19 @@ async def test_join_a_game(
     assert token.device_name == "Home Assistant (test home)"
 
 
+async def test_join_a_game_in_french(
+    hass: HomeAssistant, game_server: RunningServer, player: User
+) -> None:
+    """The entry is titled in Home Assistant's language, like its device."""
+    hass.config.language = "fr"
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(game_server.url + "/")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Jeu Sunshare (Alice)"
+
+
 async def test_errors_recover(
     hass: HomeAssistant, game_server: RunningServer, player: User, tmp_path: Path
 ) -> None:

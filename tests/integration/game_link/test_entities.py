@@ -28,6 +28,7 @@ from game_server.app import STORAGE_KEY, Settings, create_app
 from game_server.models import Season, User
 from game_server.scoring_job import job_for
 from tests.game.server import RunningServer
+from tests.integration.registry import device_by_identifier
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
 MONTH = "2026-11"
@@ -81,15 +82,34 @@ async def test_score_sensors(
     assert score.state == "20.0"
     assert score.attributes["unit_of_measurement"] == "points"
     assert score.attributes["friendly_name"] == "Sunshare game (Alice) Score"
-    assert _state(hass, "rank_in_team").state == "2"
+    # Ranks stay numbers; "x of N" takes N from the leaderboard's ``out_of``.
+    rank_in_team = _state(hass, "rank_in_team")
+    assert rank_in_team.state == "2"
+    assert rank_in_team.attributes["out_of"] == 2  # Alice and Bob
     # Teams rank by their members' mean: Carol's 40 beats (20 + 30) / 2.
-    assert _state(hass, "team_rank").state == "2"
+    team_rank = _state(hass, "team_rank")
+    assert team_rank.state == "2"
+    assert team_rank.attributes["out_of"] == 2  # Les Watts and Kilowatt Crew
     assert _state(hass, "score_piggy_bank").state == "12.5"
     assert _state(hass, "score_sobriety").state == "4.5"
     assert _state(hass, "score_shedding").state == "0.0"
     assert _state(hass, "piggy_bank_month").state == "12.5"
     # The stored cards are empty (no scoring job yet): nothing says the data is partial.
     assert _state(hass, "data_quality").state == "ok"
+
+
+async def test_device_is_named_in_home_assistant_language(
+    hass: HomeAssistant, game_entry: MockConfigEntry, season: Season
+) -> None:
+    """The service device reads "Jeu Sunshare (Alice)" on a French Home Assistant."""
+    hass.config.language = "fr"
+    assert await hass.config_entries.async_setup(game_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    device = device_by_identifier(hass, game_entry.entry_id)
+    assert device.name == "Jeu Sunshare (Alice)"
+    assert _state(hass, "score").attributes["friendly_name"] == (
+        "Jeu Sunshare (Alice) Score"
+    )
 
 
 async def test_no_season_yet(hass: HomeAssistant, game_entry: MockConfigEntry) -> None:
@@ -101,6 +121,9 @@ async def test_no_season_yet(hass: HomeAssistant, game_entry: MockConfigEntry) -
     assert _state(hass, "score").state == "unknown"
     assert _state(hass, "data_quality").state == "unknown"
     assert _state(hass, "peaks", "calendar").state == "off"
+    # No rank, so no "of N" either.
+    assert "out_of" not in _state(hass, "rank_in_team").attributes
+    assert "out_of" not in _state(hass, "team_rank").attributes
 
 
 async def test_peak_calendar_and_events(

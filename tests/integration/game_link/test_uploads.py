@@ -25,6 +25,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.sunshare.game import GameClient
+from custom_components.sunshare.game_link import uploader as uploader_module
 from custom_components.sunshare.game_link.energy import day_bounds
 from game_server.app import SERVICE_KEY, Settings, create_app
 from game_server.models import Season, User
@@ -538,3 +540,144 @@ async def test_hand_picked_sources_and_self_consumption(
     assert state.attributes["unit_of_measurement"] == "%"
     pending = hass.states.get("sensor.sunshare_game_alice_pending_uploads")
     assert pending is not None and pending.state == "0"
+
+
+class Requests:
+    """The requests the game client sends (method and path)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Wrap ``GameClient._request``."""
+        self.sent: list[tuple[str, str]] = []
+        original = GameClient._request
+
+        async def request(
+            client: GameClient, method: str, path: str, body: Any = None
+        ) -> Any:
+            self.sent.append((method, path))
+            return await original(client, method, path, body)
+
+        monkeypatch.setattr(GameClient, "_request", request)
+
+    def puts(self) -> list[str]:
+        """Return the paths of the PUT requests."""
+        return [path for method, path in self.sent if method == "PUT"]
+
+
+async def test_catch_up_goes_in_batches(
+    *,
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    player: User,
+    season: Season,
+    meters: Meters,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Missed days go by ``PUT /readings``, in batches of ``BATCH_DAYS``.
+
+    A day the server refuses is kept for the diagnostics; only it is left out.
+    """
+    monkeypatch.setattr(uploader_module, "BATCH_DAYS", 5)
+    requests = Requests(monkeypatch)
+    days = [date(2026, 11, 10) + timedelta(days=n) for n in range(12)]
+    for day in days:
+        meters.add_day(day, 0.5)
+    # Export larger than import on one day: the server refuses that day.
+    start, _ = day_bounds(days[4])
+    meters.add_row(EXPORT, start + timedelta(hours=12), 30.0)
+    await async_wait_recording_done(hass)
+
+    assert await hass.config_entries.async_setup(game_entry.entry_id)
+    await _settle(hass)
+
+    assert requests.puts() == ["/readings"] * 3
+    readings = await _readings(game_server, player)
+    assert sorted(readings) == [d.isoformat() for d in days if d != days[4]]
+    assert readings["2026-11-10"].import_kwh == pytest.approx(12.0)
+    diagnostics = game_entry.runtime_data.uploader.as_diagnostics()
+    assert diagnostics["pending"] == []
+    assert diagnostics["rejected"] == [
+        {
+            "key": f"reading:{days[4].isoformat()}",
+            "code": "inconsistent",
+            "message": "export and battery charge exceed import and production",
+        }
+    ]
+    saved = hass_storage[STORE_KEY]["data"]
+    assert saved["outbox"] == []
+    assert sorted(saved["sent"]) == [d.isoformat() for d in days]
+
+    # A re-send after late statistics: only the changed days, in one batch.
+    requests.sent.clear()
+    meters.add_day(days[1], 0.75)
+    meters.add_day(days[2], 0.75)
+    await async_wait_recording_done(hass)
+    assert await game_entry.runtime_data.uploader.async_queue_days() == 2
+    assert requests.puts() == ["/readings"]
+    readings = await _readings(game_server, player)
+    assert readings[days[1].isoformat()].import_kwh == pytest.approx(18.0)
+
+
+@pytest.mark.parametrize("game_server", ["older"], indirect=True)
+async def test_an_older_server_gets_the_days_one_by_one(
+    *,
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    player: User,
+    season: Season,
+    meters: Meters,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server without ``PUT /readings`` (404) gets each day by its own route."""
+    requests = Requests(monkeypatch)
+    days = [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
+    for day in days:
+        meters.add_day(day, 0.5)
+    await async_wait_recording_done(hass)
+
+    assert await hass.config_entries.async_setup(game_entry.entry_id)
+    await _settle(hass)
+
+    assert requests.puts() == [
+        "/readings",
+        *(f"/readings/{day.isoformat()}" for day in days),
+    ]
+    assert sorted(await _readings(game_server, player)) == [d.isoformat() for d in days]
+    assert game_entry.runtime_data.uploader.as_diagnostics()["pending"] == []
+
+
+async def test_days_wait_while_the_server_is_down(
+    *,
+    hass: HomeAssistant,
+    game_entry: MockConfigEntry,
+    game_server: RunningServer,
+    season: Season,
+    stopped_server: tuple[int, Path],
+    meters: Meters,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A batch that cannot be sent stays pending, every day retried together."""
+    for day in (date(2026, 11, 21), date(2026, 11, 22)):
+        meters.add_day(day, 0.5)
+    await async_wait_recording_done(hass)
+    assert await hass.config_entries.async_setup(game_entry.entry_id)
+    await _settle(hass)
+    uploader = game_entry.runtime_data.uploader
+    pending = uploader.as_diagnostics()["pending"]
+    assert [(i["key"], i["attempts"]) for i in pending] == [
+        ("reading:2026-11-21", 1),
+        ("reading:2026-11-22", 1),
+    ]
+
+    port, data_dir = stopped_server
+    server = await _restart_server(port, data_dir)
+    try:
+        await _at(hass, freezer, NOW + timedelta(seconds=31))
+        assert uploader.as_diagnostics()["pending"] == []
+        stored = await _storage(server).list_readings()
+        assert [r.day for r in stored] == [date(2026, 11, 21), date(2026, 11, 22)]
+    finally:
+        assert await hass.config_entries.async_unload(game_entry.entry_id)
+        await server.close()

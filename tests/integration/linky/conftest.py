@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -103,3 +103,10 @@ def entity_id(
     found = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{address}_{key}")
     assert found is not None, key
     return found
+
+
+def wh(state: State | None) -> int:
+    """Return the value of an energy index, shown in kWh, in the meter's Wh."""
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "kWh", state
+    return round(float(state.state) * 1000)

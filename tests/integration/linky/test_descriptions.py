@@ -53,4 +53,4 @@ def test_kva_labels_are_converted_to_va() -> None:
     """PREF and PCOUP are sent in kVA and shown in VA."""
     assert describe("PREF").convert("09") == 9000
     assert describe("PCOUP").native_unit_of_measurement == "VA"
-    assert describe("EASF07").translation_placeholders == {"index": "7"}
+    assert describe("EASF07").translation_placeholders == {"index": "07"}

@@ -26,7 +26,7 @@ from tests.integration.energy_prefs import grid_sources, preferences
 from tests.teleinfo.tic_bytes import STANDARD_ADDRESS, standard_frame
 from tests.teleinfo.tic_line import Pty
 
-from .conftest import entity_id, send
+from .conftest import entity_id, send, wh
 
 
 def test_gate_rules() -> None:
@@ -67,17 +67,17 @@ async def test_write_rate_policy(
     sinsts, east = entity_id(hass, "SINSTS"), entity_id(hass, "EAST")
     over_power = entity_id(hass, "over_power", "binary_sensor")
     assert hass.states.get(sinsts).state == "1000"
-    assert hass.states.get(east).state == "5000"
+    assert wh(hass.states.get(east)) == 5000
 
     freezer.tick(2)
     await send(hass, loaded_entry, pty, standard_frame(sinsts=2000, east=5001))
     assert hass.states.get(sinsts).state == "1000"  # within 5 s
-    assert hass.states.get(east).state == "5000"
+    assert wh(hass.states.get(east)) == 5000
 
     freezer.tick(4)
     await send(hass, loaded_entry, pty, standard_frame(sinsts=2000, east=5002))
     assert hass.states.get(sinsts).state == "2000"  # 6 s later, moved by 1000 VA
-    assert hass.states.get(east).state == "5000"  # index waits 60 s
+    assert wh(hass.states.get(east)) == 5000  # index waits 60 s
 
     freezer.tick(10)
     await send(hass, loaded_entry, pty, standard_frame(sinsts=2020, east=5003))
@@ -93,7 +93,7 @@ async def test_write_rate_policy(
 
     freezer.tick(50)
     await send(hass, loaded_entry, pty, standard_frame(sinsts=2020, east=5004))
-    assert hass.states.get(east).state == "5004"  # 66 s after the last write
+    assert wh(hass.states.get(east)) == 5004  # 66 s after the last write
     assert hass.states.get(sinsts).state == "2000"
 
     freezer.tick(600)
@@ -113,7 +113,7 @@ async def test_write_rate_policy(
     await hass.async_block_till_done()
     await send(hass, loaded_entry, pty, standard_frame(sinsts=2021, east=5005))
     assert hass.states.get(sinsts).state == "2021"
-    assert hass.states.get(east).state == "5005"
+    assert wh(hass.states.get(east)) == 5005
     assert loaded_entry.runtime_data.reader.stats.opens == 1
 
 
@@ -133,7 +133,8 @@ async def test_energy_dashboard_accepts_the_indexes(
     metadata = await get_instance(hass).async_add_executor_job(
         partial(get_metadata, hass, statistic_ids={east})
     )
-    assert metadata[east][1]["unit_of_measurement"] == "Wh"
+    # New entities show kWh (the suggested unit): their statistics follow it.
+    assert metadata[east][1]["unit_of_measurement"] == "kWh"
     assert metadata[east][1]["has_sum"] is True
     result = await validate.async_validate(hass)
     found = result.as_dict()

@@ -31,7 +31,7 @@ from tests.teleinfo.tic_bytes import (
 )
 from tests.teleinfo.tic_line import Pty, until
 
-from .conftest import entity_id, send
+from .conftest import entity_id, send, wh
 
 
 async def test_standard_entities_have_the_right_classes(
@@ -42,13 +42,11 @@ async def test_standard_entities_have_the_right_classes(
 
     east = hass.states.get(entity_id(hass, "EAST"))
     assert east is not None
-    assert east.state == "12345678"
+    assert east.state == "12345.678"  # shown in kWh, the meter's Wh kept
     assert east.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENERGY
     assert east.attributes["state_class"] == SensorStateClass.TOTAL_INCREASING
-    assert east.attributes[ATTR_UNIT_OF_MEASUREMENT] == "Wh"
-    assert hass.states.get(entity_id(hass, "EASF02")).state == str(
-        12345678 - 12345678 // 2
-    )
+    assert east.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
+    assert wh(hass.states.get(entity_id(hass, "EASF02"))) == 12345678 - 12345678 // 2
 
     pref = hass.states.get(entity_id(hass, "PREF"))
     assert pref.state == "9000"
@@ -158,8 +156,8 @@ async def test_new_label_adds_an_entity(
     assert registry.async_get_entity_id("sensor", DOMAIN, unique_id) is None
     await send(hass, loaded_entry, pty, standard_frame(extra=[("EASF04", "000001234")]))
     state = hass.states.get(entity_id(hass, "EASF04"))
-    assert state.state == "1234"
-    assert state.attributes["friendly_name"] == "Linky meter Supplier index 4"
+    assert wh(state) == 1234
+    assert state.attributes["friendly_name"] == "Linky meter Supplier index 04"
 
 
 async def test_entities_come_back_after_restart(
@@ -173,7 +171,7 @@ async def test_entities_come_back_after_restart(
     await hass.async_block_till_done()
     assert hass.states.get(east).state == STATE_UNAVAILABLE
     await send(hass, loaded_entry, pty, standard_frame(east=12345999))
-    assert hass.states.get(east).state == "12345999"
+    assert wh(hass.states.get(east)) == 12345999
 
 
 async def test_short_frames_keep_other_values(
@@ -226,7 +224,7 @@ async def test_short_frames_keep_other_values(
     freezer.tick(10)
     await send(hass, entry, pty, short_frame * 3)
     assert hass.states.get(eid("PAPP")).state == "6900"
-    assert hass.states.get(eid("BASE")).state == "1234567"
+    assert wh(hass.states.get(eid("BASE"))) == 1234567
     assert hass.states.get(eid("IINST1")).state == "21"
     assert hass.states.get(eid("ADIR1")).state == "21"
     assert hass.states.get(eid("over_power", "binary_sensor")).state == STATE_ON
@@ -371,5 +369,5 @@ async def test_faulty_line_from_the_simulator(
     assert runtime.frames >= 20
     assert runtime.connected
     assert runtime.link_quality < 100
-    assert hass.states.get(entity_id(hass, "EAST")).state.isdigit()
+    assert wh(hass.states.get(entity_id(hass, "EAST"))) > 0
     assert hass.states.get(entity_id(hass, "mode")).state == "standard"

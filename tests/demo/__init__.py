@@ -1,0 +1,1 @@
+"""Tests of the local demo (scripts/demo.py, scripts/demo_enedis.py)."""
