@@ -10,6 +10,7 @@ from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sunshare.enedis.hourly import HourRow
 from custom_components.sunshare.enedis.models import local_midnight_utc
 from custom_components.sunshare.enedis_data import statistics
 from custom_components.sunshare.enedis_data.const import Direction
@@ -175,7 +176,7 @@ async def test_waiting_stops_when_home_assistant_stops(
 
     monkeypatch.setattr(statistics, "rows_stored", never_stored)
     monkeypatch.setattr(statistics, "_MAX_POLL", 0.01)
-    row = statistics.HourRow(start=local_midnight_utc(TODAY), energy_wh=1.0, sum_wh=1.0)
+    row = HourRow(start=local_midnight_utc(TODAY), energy_wh=1.0, sum_wh=1.0)
     try:
         stored = await hass.async_add_executor_job(
             statistics.wait_rows_stored, hass, "sunshare:x", [row], 3600.0

@@ -9,9 +9,12 @@ the frontend stores it, opens a dashboard whose configuration is only
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
+import os
+from pathlib import Path
 import time
 from typing import Any
 from unittest.mock import patch
@@ -79,6 +82,8 @@ async def test_strategy_dashboard_shows_the_game_card(
     hass: HomeAssistant,
     game_entry: MockConfigEntry,
     season: Season,
+    game_server: RunningServer,
+    player: User,
     hass_client: ClientSessionGenerator,
     hass_ws_client: WebSocketGenerator,
     hass_access_token: str,
@@ -162,6 +167,21 @@ async def test_strategy_dashboard_shows_the_game_card(
             }"""
         )
         assert options == [[game_entry.entry_id, True]]
+        await _screenshot(page, "ha-game-dashboard.en.png")
+
+        # Declare an action from the card: pick it, press the button; the game server
+        # stores the declaration (through the select and button entities).
+        await card.locator(".action select").select_option(index=1)
+        await card.locator("button.declare:not([disabled])").click()
+        declared = []
+        for _ in range(300):
+            declared = await game_server.service.storage.list_action_declarations(
+                player.id
+            )
+            if declared:
+                break
+            await asyncio.sleep(0.1)
+        assert len(declared) == 1
 
         # In French (the browser's language).
         page_fr = await _open(browser, base, tokens, "fr-FR", errors)
@@ -169,6 +189,7 @@ async def test_strategy_dashboard_shows_the_game_card(
         card_fr = page_fr.locator("sunshare-game-card")
         await card_fr.get_by_text("Score de la saison").wait_for()
         assert await card_fr.locator(".rank.in-team").inner_text() == "1 sur 2"
+        await _screenshot(page_fr, "ha-game-dashboard.fr.png")
     finally:
         for context in browser.contexts:
             await context.close()
@@ -190,3 +211,14 @@ async def _open(
     page.set_default_timeout(30_000)
     page.on("pageerror", lambda err: errors.append(f"{err.name}: {err.message}"))
     return page
+
+
+SCREENSHOTS = Path(__file__).parents[3] / "docs" / "screenshots"
+
+
+async def _screenshot(page: Any, name: str) -> None:
+    """Save a docs screenshot of the dashboard when asked (SUNSHARE_SCREENSHOTS=1)."""
+    if os.environ.get("SUNSHARE_SCREENSHOTS") == "1":
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.locator("sunshare-game-card .total .value").wait_for()
+        await page.screenshot(path=str(SCREENSHOTS / name))
