@@ -183,7 +183,8 @@ async def test_strategy_dashboard_shows_the_game_card(
             await asyncio.sleep(0.1)
         assert len(declared) == 1
 
-        # In French (the browser's language).
+        # In French (the browser's language, and Home Assistant's for the calendar).
+        hass.config.language = "fr"
         page_fr = await _open(browser, base, tokens, "fr-FR", errors)
         await page_fr.goto("/dashboard-sunshare/sunshare")
         card_fr = page_fr.locator("sunshare-game-card")
@@ -221,4 +222,5 @@ async def _screenshot(page: Any, name: str) -> None:
     if os.environ.get("SUNSHARE_SCREENSHOTS") == "1":
         await page.set_viewport_size({"width": 1280, "height": 900})
         await page.locator("sunshare-game-card .total .value").wait_for()
+        await page.locator("#ha-launch-screen").wait_for(state="detached")
         await page.screenshot(path=str(SCREENSHOTS / name))
