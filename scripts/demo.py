@@ -590,22 +590,23 @@ async def configure(
     linky = await client.add_entry(
         "linky", [{"url": f"socket://127.0.0.1:{tic_port}", "mode": "standard"}]
     )
+    # Device names in French, the demo Home Assistant's language.
     # Simulated GPIO chips: "demo-solar" feeds its input lines with the pulses of a
     # meter on the solar inverter (following the sun, as the Linky producer's panels).
     gpio = {"backend": "simulated", "chip": "demo"}
     say("   pulse meter on the solar inverter, water-heater relay, buzzer")
     solar = await client.add_entry(
         "pulse_meter",
-        [{**gpio, "chip": "demo-solar", "line": 17, "name": "Solar inverter",
+        [{**gpio, "chip": "demo-solar", "line": 17, "name": "Onduleur solaire",
           "energy_per_pulse": 1, "edge": "falling", "debounce": 20}],
     )  # fmt: skip
     await client.add_entry(
         "relay",
-        [{**gpio, "line": 22, "name": "Water heater", "active_level": "high",
+        [{**gpio, "line": 22, "name": "Chauffe-eau", "active_level": "high",
           "declared_power": 2000, "max_duration": 120, "startup_state": "powered"}],
     )  # fmt: skip
     await client.add_entry(
-        "buzzer", [{**gpio, "line": 23, "name": "Buzzer", "active_level": "high"}]
+        "buzzer", [{**gpio, "line": 23, "name": "Sirène", "active_level": "high"}]
     )
     say("   game link")
     await client.add_entry(
