@@ -273,9 +273,15 @@ def end_session(page: Page) -> None:
 
 
 def require_user(page: Page) -> User:
-    """Return the signed-in account or redirect to the login page."""
+    """Return the signed-in account or redirect to the login page.
+
+    A page asked for with GET (e.g. a team invite link) is passed on as ``next``, so
+    signing in leads back to it.
+    """
     if page.user is None:
-        raise page.redirect("web.login")
+        request = page.request
+        query = {"next": request.path_qs} if request.method == "GET" else None
+        raise page.redirect("web.login", query=query)
     return page.user
 
 

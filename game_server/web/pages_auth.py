@@ -35,12 +35,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Show the sign-in form and check submitted credentials (throttled)."""
     page = page_of(request)
     if request.method == "GET":
+        target = same_site_path(request.query.get("next")) or ""
         if page.user is not None:
-            raise page.redirect("web.dashboard")
-        return page.render("login.html", {"username": "", "error": None})
+            raise _after_login(page, target)
+        return page.render(
+            "login.html", {"username": "", "error": None, "next": target}
+        )
     form = FormReader(page)
     username = form.text("username", max_chars=64)
     password = form.password("password")
+    target = same_site_path(page.field("next")) or ""
     try:
         # Reserved before the (slow) password check: concurrent guesses count at once.
         attempt = throttles(request.app).login.begin(username, page.address)
@@ -50,19 +54,26 @@ async def login(request: web.Request) -> web.StreamResponse:
             page,
             err,
             "login.html",
-            {"username": username, "error": wait_text(page, err)},
+            {"username": username, "error": wait_text(page, err), "next": target},
         )
     try:
         user = await page.service.authenticate(username, password)
     except (Unauthorized, Forbidden) as err:
         return page.render(
             "login.html",
-            {"username": username, "error": page.error_text(err)},
+            {"username": username, "error": page.error_text(err), "next": target},
             status=err.status,
         )
     attempt.succeeded()
     login_session(page, user)
-    raise page.redirect("web.dashboard")
+    raise _after_login(page, target)
+
+
+def _after_login(page: Page, target: str) -> web.HTTPSeeOther:
+    """Return the redirect after signing in: the page asked for, else the dashboard."""
+    if target:
+        return web.HTTPSeeOther(location=page.prefix + target)
+    return page.redirect("web.dashboard")
 
 
 def wait_text(page: Page, err: Throttled, key: str = "login.throttled") -> str:

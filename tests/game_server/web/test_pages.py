@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient
 import pytest
@@ -78,7 +79,7 @@ async def test_anonymous_is_sent_to_login(client: TestClient[Any, Any]) -> None:
     for path in ("/", "/dashboard", "/team", "/leaderboard", "/admin"):
         response = await client.get(path, allow_redirects=False)
         assert response.status == 303, path
-        assert response.headers["Location"] == "/login"
+        assert response.headers["Location"].partition("?")[0] == "/login"
 
 
 async def test_registration_errors_are_shown_per_field(
@@ -647,3 +648,56 @@ async def test_hostile_forms_get_a_page_not_a_500(
         text = await response.text()
         assert 400 <= response.status < 500, (path, response.status, text[:200])
         assert '<html lang="fr"' in text
+
+
+async def test_signing_in_leads_back_to_the_invite_link(
+    make_browser: MakeBrowser,
+) -> None:
+    """A signed-out player opening an invite link signs in and lands on it, code kept.
+
+    The target travels as ``next`` through the sign-in form and is checked by the same
+    same-site rule as every redirect: a hostile one leads to the dashboard.
+    """
+    alice = await signed_up(make_browser, "alice")
+    _status, text = await alice.post("/team/create", {"name": "Les Tournesols"})
+    code = text.split('id="invite-code">')[1].split("<")[0]
+    await signed_up(make_browser, "bob")  # registered; this visitor is signed out
+    visitor = await make_browser()
+    response = await visitor.client.get(f"/team?invite={code}", allow_redirects=False)
+    assert response.status == 303
+    login_url = response.headers["Location"]
+    assert urlsplit(login_url).path == "/login"
+    assert parse_qs(urlsplit(login_url).query) == {"next": [f"/team?invite={code}"]}
+    _status, text = await visitor.get(login_url)
+    assert f'name="next" value="/team?invite={code}"' in text
+    await visitor.get(login_url)
+    response = await visitor.client.post(
+        "/login",
+        data={
+            "csrf_token": visitor.csrf,
+            "username": "bob",
+            "password": PASSWORD,
+            "next": f"/team?invite={code}",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == f"/team?invite={code}"
+    _status, text = await visitor.get(response.headers["Location"])
+    assert f'value="{code}"' in text  # the join form, filled in
+
+    stranger = await make_browser()
+    await stranger.get("/login")
+    for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        await stranger.get("/login")
+        response = await stranger.client.post(
+            "/login",
+            data={
+                "csrf_token": stranger.csrf,
+                "username": "alice",
+                "password": PASSWORD,
+                "next": hostile,
+            },
+            allow_redirects=False,
+        )
+        assert response.headers["Location"] == "/dashboard", hostile
