@@ -175,3 +175,19 @@ async def admin(service: GameService) -> str:
 def days_ago(n: int) -> date:
     """Return a day before the test clock's today."""
     return NOW.date() - timedelta(days=n)
+
+
+MakeBrowser = Callable[[], Awaitable[Browser]]
+"""The ``make_browser`` fixture: a factory of browsers, each with its own cookies."""
+
+
+async def signed_up(
+    make_browser: MakeBrowser, username: str, **changes: str
+) -> Browser:
+    """Return a browser with a freshly registered (and signed-in) player."""
+    browser = await make_browser()
+    await browser.get("/register")
+    status, text = await browser.post("/register", registration(username, **changes))
+    assert status == 200, text
+    assert "Bonjour" in text or "Hello" in text
+    return browser

@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
-pytestmark = [
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
@@ -44,6 +44,8 @@ pytestmark = [
         "(apt-get install chromium) to run the browser tests",
     ),
 ]
+"""The marks of every browser test (the Home Assistant card's included)."""
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

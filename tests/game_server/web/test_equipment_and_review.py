@@ -8,7 +8,6 @@ flagged day, the local and the Enedis value.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -16,18 +15,7 @@ from game_server.models import ScoreEntry, User
 from game_server.rules.models import Challenge, ScoreCard
 from game_server.services import GameService, ReadingInput
 
-from .conftest import Browser, registration
-
-MakeBrowser = Callable[[], Awaitable[Browser]]
-
-
-async def signed_up(make_browser: MakeBrowser, username: str) -> Browser:
-    """Return a browser with a freshly registered (and signed-in) player."""
-    browser = await make_browser()
-    await browser.get("/register")
-    status, text = await browser.post("/register", registration(username))
-    assert status == 200, text
-    return browser
+from .conftest import MakeBrowser, signed_up
 
 
 async def account(service: GameService, username: str) -> User:

@@ -6,7 +6,7 @@ progress on the score chart, a new player's next steps and the team invite link.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 import html
 import re
@@ -19,9 +19,8 @@ from game_server.models import ScoreEntry, User
 from game_server.services import GameService, Registration
 from game_server.web.i18n import Translator
 
-from .conftest import PASSWORD, Browser, registration
+from .conftest import PASSWORD, Browser, MakeBrowser, registration
 
-MakeBrowser = Callable[[], Awaitable[Browser]]
 NNBSP = "\u202f"
 HA_LINK = "https://my.home-assistant.io/redirect/config_flow_start/?domain=sunshare"
 # Every field wrong at once (shape and rules), in the form's order.

@@ -13,21 +13,15 @@ import pytest
 from game_server.models import CatalogueAction, DailyReading, Mode, ScoreEntry
 from game_server.services import GameService
 
-from .conftest import NOW, PASSWORD, Browser, days_ago, registration
-
-MakeBrowser = Callable[[], Awaitable[Browser]]
-
-
-async def signed_up(
-    make_browser: MakeBrowser, username: str, **changes: str
-) -> Browser:
-    """Return a browser with a freshly registered (and signed-in) player."""
-    browser = await make_browser()
-    await browser.get("/register")
-    status, text = await browser.post("/register", registration(username, **changes))
-    assert status == 200, text
-    assert "Bonjour" in text or "Hello" in text
-    return browser
+from .conftest import (
+    NOW,
+    PASSWORD,
+    Browser,
+    MakeBrowser,
+    days_ago,
+    registration,
+    signed_up,
+)
 
 
 @pytest.mark.parametrize(

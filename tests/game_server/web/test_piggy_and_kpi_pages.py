@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 import re
 from typing import Any
@@ -10,9 +9,8 @@ from typing import Any
 from game_server.models import DailyReading, ScoreEntry
 from game_server.services import GameService, Registration
 
-from .conftest import PASSWORD, Browser
+from .conftest import PASSWORD, MakeBrowser
 
-MakeBrowser = Callable[[], Awaitable[Browser]]
 _ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
 _CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.S)
 

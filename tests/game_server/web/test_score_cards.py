@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,16 @@ from game_server.services import GameService, Registration
 from game_server.web import pages_score
 from game_server.web.i18n import Translator
 
-from .conftest import NOW, PASSWORD, Browser, registration, without_scoring_job
+from .conftest import (
+    NOW,
+    PASSWORD,
+    Browser,
+    MakeBrowser,
+    signed_up,
+    without_scoring_job,
+)
 
-MakeBrowser = Callable[[], Awaitable[Browser]]
 CARD_URL = "/score/piggy_bank/2026-11"
-
-
-async def signed_up(make_browser: MakeBrowser, username: str) -> Browser:
-    """Return a browser with a freshly registered (and signed-in) player."""
-    browser = await make_browser()
-    await browser.get("/register")
-    status, text = await browser.post("/register", registration(username))
-    assert status == 200, text
-    return browser
 
 
 def piggy_card() -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import re
 from typing import Any
 
@@ -14,10 +13,9 @@ from game_server.services import GameService, Registration
 from game_server.web import STATE_KEY, configure_web
 from game_server.web.ratelimit import Limit, LoginRateLimiter
 
-from .conftest import NOW, PASSWORD, Browser, registration
+from .conftest import NOW, PASSWORD, Browser, MakeBrowser, registration
 from .test_infra import FakeClock
 
-MakeBrowser = Callable[[], Awaitable[Browser]]
 XSS = '<script>alert("x")</script>'
 
 

@@ -10,7 +10,6 @@ the frontend stores it, opens a dashboard whose configuration is only
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
 import os
@@ -31,34 +30,14 @@ from pytest_homeassistant_custom_component.typing import (
 
 from game_server.models import Season, User
 from tests.game.server import RunningServer
-from tests.game_server.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.game_server.web.test_browser import BROWSER_MARKS, browser
+
+__all__ = ["browser"]  # the Chromium fixture, shared with the game server's tests
 
 # The minimum lane has no hass_frontend (the frontend cannot be set up there).
 pytest.importorskip("hass_frontend")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="headless Chromium is missing: install Debian's package "
-        "(apt-get install chromium) to run the browser tests",
-    ),
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """Return a headless Chromium driven by Playwright."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
