@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from game_server.errors import GameError
 from game_server.models import CatalogueAction, EquipmentKind, Role, Season, User
+from game_server.rules.models import PARIS
 from game_server.services import DOMAINS
 
 from .charts import build_chart
 from .core import Page, page_of, require_admin, web_page
 from .forms import FormReader
 
-PARIS = ZoneInfo("Europe/Paris")
 AUDIT_PAGE = 200
 
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from custom_components.sunshare.game import PeakEvent
+from custom_components.sunshare.game import GAME_TIME_ZONE, PeakEvent
 
 from .coordinator import GameData
 from .entity import GameEntity
 from .runtime import GameConfigEntry
 
-GAME_ZONE = ZoneInfo("Europe/Paris")
 LOOKAHEAD = timedelta(days=8)
 WINDOW_TITLES = {"fr": "Heure de pointe", "en": "Peak window"}
 
@@ -32,8 +30,10 @@ def window_events(
     """Return the season's peak windows overlapping [start, end)."""
     if not season or not season.get("peak_windows"):
         return []
-    first = max(start.astimezone(GAME_ZONE).date(), date.fromisoformat(season["start"]))
-    last = min(end.astimezone(GAME_ZONE).date(), date.fromisoformat(season["end"]))
+    first = max(
+        start.astimezone(GAME_TIME_ZONE).date(), date.fromisoformat(season["start"])
+    )
+    last = min(end.astimezone(GAME_TIME_ZONE).date(), date.fromisoformat(season["end"]))
     events: list[CalendarEvent] = []
     day = first
     while day <= last:
@@ -44,9 +44,11 @@ def window_events(
             ):
                 continue
             begin = datetime.combine(
-                day, time.fromisoformat(window["start"]), GAME_ZONE
+                day, time.fromisoformat(window["start"]), GAME_TIME_ZONE
             )
-            finish = datetime.combine(day, time.fromisoformat(window["end"]), GAME_ZONE)
+            finish = datetime.combine(
+                day, time.fromisoformat(window["end"]), GAME_TIME_ZONE
+            )
             if begin < end and finish > start:
                 events.append(
                     CalendarEvent(
